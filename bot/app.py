@@ -1,0 +1,75 @@
+"""Build the Application from Settings: one place that wires services and every handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+)
+
+from bot.context import BotContext, BotData
+from bot.core.clock import Clock, SystemClock
+from bot.core.election import load_profile
+from bot.services import Services
+from bot.settings import Settings
+from bot.storage import open_storage
+
+log = logging.getLogger(__name__)
+
+KentonganApp = Application[Any, BotContext, BotData, Any, Any, Any]
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> KentonganApp:
+    """The Application with every handler registered; services are made in post_init."""
+    profile = load_profile(settings.election_profile)
+    clock = clock or SystemClock()
+
+    async def post_init(application: KentonganApp) -> None:
+        engine, sessions = await open_storage(
+            settings.database_url, settings.admin_ids, clock.now()
+        )
+        application.bot_data.services = Services(
+            settings=settings, profile=profile, clock=clock, engine=engine, sessions=sessions
+        )
+        from bot.handlers import on_startup
+
+        await on_startup(application)
+
+    async def post_shutdown(application: KentonganApp) -> None:
+        services = application.bot_data.services
+        if services is not None:
+            await services.engine.dispose()
+
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    application: KentonganApp = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
+        .context_types(context_types)
+        # Replies to users go through PTB's limiter; broadcasts have their own engine and ledger.
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(8)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    from bot.handlers import register
+
+    register(application)
+    return application
+
+
+def run_polling(settings: Settings) -> None:
+    application = build_application(settings)
+    log.info("kentongan starting against %s", settings.telegram_base_url.split("/bot")[0])
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

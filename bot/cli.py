@@ -1,0 +1,90 @@
+"""`python -m bot …`: run the bot, migrate, check messages, start the local Bot API server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+
+from bot.core.election import ProfileError
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("kentongan")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL, and Telegram URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import run_polling
+
+    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
+    run_polling(settings)
+    return 0
+
+
+def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.core.clock import SystemClock
+    from bot.storage import open_storage
+
+    async def _go() -> str | None:
+        from db.migrate import current_revision
+
+        engine, _ = await open_storage(
+            settings.database_url, settings.admin_ids, SystemClock().now()
+        )
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(_go())
+    print(f"database at revision {revision}")
+    return 0
+
+
+def _passthrough(module: str) -> Callable[[Settings, argparse.Namespace], int]:
+    def _cmd(_settings: Settings, args: argparse.Namespace) -> int:
+        import importlib
+
+        entry = importlib.import_module(module)
+        result: int = entry.main(args.rest)
+        return result
+
+    return _cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="kentongan")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (long polling)").set_defaults(func=_cmd_run)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    for name, module, help_text in (
+        ("messages", "messages.cli", "check or show library messages"),
+        ("sandbox", "sandbox.cli", "run the local Bot API server"),
+    ):
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_passthrough(module))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _configure_logging(settings.log_level)
+        return int(args.func(settings, args))
+    except (SettingsError, ProfileError) as exc:
+        print(f"kentongan: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""The domain: plain data and services, never the Telegram library."""

@@ -1,0 +1,144 @@
+"""The election profile: which election, when, where. Loaded from a TOML file, validated."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_PROFILE = (
+    Path(__file__).resolve().parents[2] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
+)
+
+
+class ProfileError(Exception):
+    """The profile file is missing or says something impossible; the message says what to fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contest(_Strict):
+    key: str
+    name: str
+    short_name: str
+    ballot_colour: str = ""
+
+
+class Voting(_Strict):
+    tps_open: time
+    tps_close: time
+    dpk_start: time
+    dpk_end: time
+    dptb_from: time | None = None
+
+    @model_validator(mode="after")
+    def _hours_make_sense(self) -> Voting:
+        if not self.tps_open < self.tps_close:
+            raise ValueError("voting.tps_open must be before voting.tps_close")
+        if not (self.tps_open <= self.dpk_start < self.dpk_end <= self.tps_close):
+            raise ValueError("the DPK hour must lie inside the TPS hours")
+        return self
+
+
+class MasaTenang(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MasaTenang:
+        if self.end < self.start:
+            raise ValueError("masa_tenang.end is before masa_tenang.start")
+        return self
+
+
+class Results(_Strict):
+    recap_start: date | None = None
+    announcement: date | None = None
+
+
+class References(_Strict):
+    dpt_check_url: str
+    voter_report_url: str = ""
+    kpu_name: str
+    bawaslu_name: str
+    bawaslu_report: str
+
+
+class ElectionProfile(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    short_name: str
+    region_code: str = Field(pattern=r"^\d{2}(\.\d{2}){0,3}(\.\d{4})?$")
+    region_name: str
+    timezone: str
+    timezone_label: str
+    election_day: date
+    holiday: bool = False
+    contests: list[Contest] = Field(min_length=1)
+    voting: Voting
+    masa_tenang: MasaTenang
+    results: Results = Results()
+    references: References
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. 'Asia/Jakarta')") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _masa_tenang_before_day(self) -> ElectionProfile:
+        if self.masa_tenang.end >= self.election_day:
+            raise ValueError("masa_tenang must end before election_day")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, day: date, at: time) -> datetime:
+        """A wall-clock time in the election's zone, as an aware datetime."""
+        return datetime.combine(day, at, tzinfo=self.tz)
+
+    def day_offset(self, offset: int) -> date:
+        """H+offset: offset -1 is H-1."""
+        return self.election_day + timedelta(days=offset)
+
+    @property
+    def polls_open_at(self) -> datetime:
+        return self.local(self.election_day, self.voting.tps_open)
+
+    @property
+    def polls_close_at(self) -> datetime:
+        return self.local(self.election_day, self.voting.tps_close)
+
+    def in_masa_tenang(self, when: datetime) -> bool:
+        day = when.astimezone(self.tz).date()
+        return self.masa_tenang.start <= day <= self.masa_tenang.end
+
+
+def load_profile(path: Path | str | None = None) -> ElectionProfile:
+    """Read and validate a profile; every problem becomes one ProfileError naming the file."""
+    file = Path(path) if path else DEFAULT_PROFILE
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ProfileError(f"election profile {file} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"election profile {file} is not valid TOML: {exc}") from exc
+    try:
+        return ElectionProfile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ProfileError(f"election profile {file}: {problems}") from exc

@@ -1,0 +1,260 @@
+"""The schema. Every time is UTC; chat and user ids are 64-bit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import UTCDateTime
+
+# Stable constraint names, so migrations can alter them on SQLite (batch mode) and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native ENUM type) so adding a value needs no ALTER TYPE.
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class GroupLevel(enum.StrEnum):
+    RW = "rw"
+    RT = "rt"
+
+
+class OfficialRole(enum.StrEnum):
+    ADMIN = "admin"  # approves and sends
+    OPERATOR = "operator"  # drafts
+
+
+class BroadcastStatus(enum.StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class BroadcastSource(enum.StrEnum):
+    TIMELINE = "timeline"
+    CUSTOM = "custom"
+    LIBRARY = "library"
+    FOLLOW_UP = "follow_up"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed: a send may be in flight
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Kecamatan(Base):
+    __tablename__ = "kecamatan"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)  # Kemendagri, e.g. 35.73.01
+    name: Mapped[str] = mapped_column(String(80))
+
+    kelurahan: Mapped[list[Kelurahan]] = relationship(back_populates="kecamatan")
+
+
+class Kelurahan(Base):
+    __tablename__ = "kelurahan"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. 35.73.02.1008
+    name: Mapped[str] = mapped_column(String(80))
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"), index=True)
+    # Other spellings people type ("Oro Oro Dowo", "Tasikmadu"), separated by ";".
+    alt_names: Mapped[str] = mapped_column(String(400), default="")
+
+    kecamatan: Mapped[Kecamatan] = relationship(back_populates="kelurahan")
+
+
+class Group(Base):
+    """A group chat the bot is (or was) in, and its place in the city once registered."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    chat_type: Mapped[str] = mapped_column(String(20), default="group")
+    level: Mapped[GroupLevel | None] = mapped_column(_enum(GroupLevel), nullable=True)
+    kelurahan_code: Mapped[str | None] = mapped_column(
+        ForeignKey("kelurahan.code"), nullable=True, index=True
+    )
+    rw: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The bot is in the chat and may send there.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Registered by an admin with /daftar and not unsubscribed.
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    subscribed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    subscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    migrated_from_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    kelurahan: Mapped[Kelurahan | None] = relationship()
+
+    __table_args__ = (Index("ix_groups_audience", "subscribed", "active", "kelurahan_code"),)
+
+
+class Official(Base):
+    __tablename__ = "officials"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[OfficialRole] = mapped_column(_enum(OfficialRole))
+    # An operator or admin limited to one kecamatan; None means the whole city.
+    kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[BroadcastSource] = mapped_column(_enum(BroadcastSource))
+    # For timeline entries: "<profile key>:<entry key>", so re-reading the file never duplicates.
+    timeline_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+    message_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The exact HTML sent; for library messages rendered when the broadcast starts.
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # "all", "rw", "rt", "kecamatan:<code>", "kelurahan:<code>", optionally "+rw"/"+rt" suffix.
+    audience: Mapped[str] = mapped_column(String(80), default="all")
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # higher goes first
+    status: Mapped[BroadcastStatus] = mapped_column(_enum(BroadcastStatus), index=True)
+    status_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None: the system
+    approved_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Delivery(Base):
+    """One broadcast to one group: the ledger that makes sends exactly-once-ish across crashes."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    # The chat id the message went to (a group may migrate to a supergroup afterwards).
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[DeliveryStatus] = mapped_column(_enum(DeliveryStatus))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "group_id"),
+        Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
+        Index("ix_deliveries_chat_message", "chat_id", "telegram_message_id"),
+    )
+
+
+class Acknowledgement(Base):
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_name: Mapped[str] = mapped_column(String(255), default="")
+    # The group's admin (the RT/RW leader) rather than a member.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("delivery_id", "user_id"),)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None: the system
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Tps(Base):
+    """A polling station from the registry officials import."""
+
+    __tablename__ = "tps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kelurahan_code: Mapped[str] = mapped_column(ForeignKey("kelurahan.code"))
+    number: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(255))
+    map_url: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    areas: Mapped[list[TpsArea]] = relationship(
+        back_populates="tps", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (UniqueConstraint("kelurahan_code", "number"),)
+
+
+class TpsArea(Base):
+    """An RW (and optionally one RT of it) that a TPS serves."""
+
+    __tablename__ = "tps_areas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tps_id: Mapped[int] = mapped_column(ForeignKey("tps.id", ondelete="CASCADE"), index=True)
+    rw: Mapped[int] = mapped_column(Integer)
+    rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    tps: Mapped[Tps] = relationship(back_populates="areas")
+
+
+class Neighbourhood(Base):
+    """The city's official list of RW and RT, for coverage reports."""
+
+    __tablename__ = "neighbourhoods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kelurahan_code: Mapped[str] = mapped_column(ForeignKey("kelurahan.code"))
+    rw: Mapped[int] = mapped_column(Integer)
+    rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (UniqueConstraint("kelurahan_code", "rw", "rt"),)
