@@ -1,0 +1,300 @@
+"""Telegram's HTML parse mode, ported from tdlib's ``parse_html`` so errors match byte for byte.
+
+Works on the UTF-8 bytes because Telegram reports positions as byte offsets, while entity
+offsets and lengths are in UTF-16 code units, as in the Bot API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORTED_TAGS = frozenset(
+    {
+        "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler",
+        "tg-emoji", "span", "pre", "code", "blockquote",
+    }
+)  # fmt: skip
+
+_SIMPLE = {
+    "i": "italic",
+    "em": "italic",
+    "b": "bold",
+    "strong": "bold",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+}
+_SPACES = frozenset(b" \t\r\n\0\v")
+_NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
+
+
+class HtmlParseError(ValueError):
+    """Telegram's reason, to be prefixed with "Bad Request: can't parse entities: "."""
+
+
+@dataclass
+class _Open:
+    tag: str
+    argument: str
+    utf16_offset: int
+    text_len: int  # length of the output text when the tag opened, for <a> without href
+
+
+def _utf16_len(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _decode_entity(b: bytes, pos: int) -> tuple[str, int] | None:
+    """Decode ``&...;`` at ``pos``; None when it is no entity Telegram knows (kept as is)."""
+    n = len(b)
+    end = pos + 1
+    if end < n and b[end] == ord("#"):
+        end += 1
+        value = 0
+        if end < n and b[end] == ord("x"):
+            end += 1
+            while end < n and chr(b[end]) in "0123456789abcdefABCDEF":
+                value = value * 16 + int(chr(b[end]), 16)
+                end += 1
+        else:
+            while end < n and 48 <= b[end] <= 57:
+                value = value * 10 + b[end] - 48
+                end += 1
+        if value == 0 or value >= 0x10FFFF or end - pos >= 10:
+            return None
+        if 0xD800 <= value <= 0xDFFF:
+            return None
+        char = chr(value)
+    else:
+        while end < n and chr(b[end]).isascii() and chr(b[end]).isalpha():
+            end += 1
+        name = b[pos + 1 : end]
+        if name not in _NAMED:
+            return None
+        char = _NAMED[name]
+    if end < n and b[end] == ord(";"):
+        end += 1
+    return char, end
+
+
+def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """Return ``(text, entities)`` like Telegram, or raise HtmlParseError with its wording.
+
+    ``strict_ampersand`` rejects a bare ``&`` (or an entity Telegram doesn't know, like ``&nbsp;``)
+    that Telegram would show literally: that is almost always a missing ``html.escape``.
+    """
+    b = source.encode("utf-8")
+    n = len(b)
+
+    def at(k: int) -> int:
+        return b[k] if k < n else 0  # tdlib reads the C string's terminating NUL
+
+    out: list[str] = []
+    pending = bytearray()  # raw UTF-8 run not yet decoded into ``out``
+    utf16 = 0
+    entities: list[dict[str, Any]] = []
+    stack: list[_Open] = []
+
+    def flush() -> None:
+        if pending:
+            out.append(pending.decode("utf-8"))
+            pending.clear()
+
+    i = 0
+    while i < n:
+        c = b[i]
+        if c == ord("&"):
+            decoded = _decode_entity(b, i)
+            if decoded is not None:
+                char, i = decoded
+                flush()
+                out.append(char)
+                utf16 += _utf16_len(char)
+                continue
+            if strict_ampersand:
+                raise HtmlParseError(
+                    f'Unescaped "&" at byte offset {i} (sandbox strict mode; write &amp;)'
+                )
+        if c != ord("<"):
+            if (c & 0xC0) != 0x80:  # first byte of a UTF-8 character
+                utf16 += 2 if c >= 0xF0 else 1
+            pending.append(c)
+            i += 1
+            continue
+
+        begin = i
+        i += 1
+        if at(i) != ord("/"):
+            while at(i) not in _SPACES and at(i) != ord(">"):
+                i += 1
+            if at(i) == 0:
+                raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
+            tag = b[begin + 1 : i].decode("utf-8", "replace").lower()
+            if tag not in SUPPORTED_TAGS:
+                raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
+            argument = ""
+            while at(i) != ord(">"):
+                while at(i) != 0 and at(i) in _SPACES:
+                    i += 1
+                if at(i) == ord(">"):
+                    break
+                attr_begin = i
+                while at(i) not in _SPACES and at(i) not in b"=>/\"'":
+                    i += 1
+                attr = b[attr_begin:i].decode("utf-8", "replace")
+                if not attr:
+                    raise HtmlParseError(
+                        f'Empty attribute name in the tag "{tag}" at byte offset {begin}'
+                    )
+                while at(i) != 0 and at(i) in _SPACES:
+                    i += 1
+                if at(i) != ord("="):
+                    if at(i) == 0:
+                        raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+                    if tag == "blockquote" and attr == "expandable":
+                        argument = "1"
+                    continue
+                i += 1
+                while at(i) != 0 and at(i) in _SPACES:
+                    i += 1
+                if at(i) == 0:
+                    raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+                if at(i) not in (ord("'"), ord('"')):
+                    token_begin = i
+                    while chr(at(i)).isalnum() and at(i) < 128 or at(i) in b".-":
+                        i += 1
+                    value = b[token_begin:i].decode("ascii").lower()
+                    if at(i) not in _SPACES and at(i) != ord(">"):
+                        raise HtmlParseError(
+                            f"Unexpected end of name token at byte offset {token_begin}"
+                        )
+                else:
+                    quote = at(i)
+                    i += 1
+                    chunks: list[str] = []
+                    raw = bytearray()
+                    while at(i) != quote and at(i) != 0:
+                        if at(i) == ord("&"):
+                            decoded = _decode_entity(b, i)
+                            if decoded is not None:
+                                chunks.append(raw.decode("utf-8", "replace"))
+                                raw.clear()
+                                chunks.append(decoded[0])
+                                i = decoded[1]
+                                continue
+                        raw.append(at(i))
+                        i += 1
+                    chunks.append(raw.decode("utf-8", "replace"))
+                    if at(i) == quote:
+                        i += 1
+                    value = "".join(chunks)
+                if at(i) == 0:
+                    raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
+                if tag == "a" and attr == "href":
+                    argument = value
+                elif tag == "code" and attr == "class" and value.startswith("language-"):
+                    argument = value[9:]
+                elif tag == "span" and attr == "class" and value.startswith("tg-"):
+                    argument = value[3:]
+                elif tag == "tg-emoji" and attr == "emoji-id":
+                    argument = value
+                elif tag == "blockquote" and attr == "expandable":
+                    argument = "1"
+            if tag == "span" and argument != "spoiler":
+                raise HtmlParseError(
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
+                )
+            flush()
+            stack.append(_Open(tag, argument, utf16, sum(len(s) for s in out)))
+            i += 1  # skip '>'
+            continue
+
+        # an end tag
+        if not stack:
+            raise HtmlParseError(f"Unexpected end tag at byte offset {begin}")
+        while at(i) not in _SPACES and at(i) != ord(">"):
+            i += 1
+        end_tag = b[begin + 2 : i].decode("utf-8", "replace").lower()
+        while at(i) != 0 and at(i) in _SPACES:
+            i += 1
+        if at(i) != ord(">"):
+            raise HtmlParseError(f"Unclosed end tag at byte offset {begin}")
+        i += 1
+        opened = stack.pop()
+        if end_tag and end_tag != opened.tag:
+            raise HtmlParseError(
+                f'Unmatched end tag at byte offset {begin}, expected "</{opened.tag}>", '
+                f'found "</{end_tag}>"'
+            )
+        if utf16 > opened.utf16_offset:
+            flush()
+            _close(opened, utf16, "".join(out), entities)
+
+    if stack:
+        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
+    flush()
+    for e in entities:
+        if e["type"] == "code":
+            e.pop("language", None)
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+def _close(opened: _Open, utf16: int, text: str, entities: list[dict[str, Any]]) -> None:
+    offset, length = opened.utf16_offset, utf16 - opened.utf16_offset
+    tag = opened.tag
+    if tag in _SIMPLE:
+        entities.append({"type": _SIMPLE[tag], "offset": offset, "length": length})
+    elif tag == "span":
+        entities.append({"type": "spoiler", "offset": offset, "length": length})
+    elif tag == "tg-emoji":
+        if not opened.argument.isdigit() or int(opened.argument) == 0:
+            raise HtmlParseError("Invalid custom emoji identifier specified")
+        entities.append(
+            {
+                "type": "custom_emoji",
+                "offset": offset,
+                "length": length,
+                "custom_emoji_id": opened.argument,
+            }
+        )
+    elif tag == "a":
+        url = opened.argument or text[opened.text_len :]
+        if url:
+            entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
+    elif tag == "pre":
+        last = entities[-1] if entities else None
+        if (
+            last
+            and last["type"] == "code"
+            and (last["offset"], last["length"]) == (offset, length)
+            and last.get("language")
+        ):
+            last["type"] = "pre"
+        else:
+            entities.append({"type": "pre", "offset": offset, "length": length})
+    elif tag == "code":
+        last = entities[-1] if entities else None
+        if (
+            last
+            and last["type"] == "pre"
+            and (last["offset"], last["length"]) == (offset, length)
+            and opened.argument
+        ):
+            last["language"] = opened.argument
+        else:
+            entity: dict[str, Any] = {"type": "code", "offset": offset, "length": length}
+            if opened.argument:
+                entity["language"] = opened.argument
+            entities.append(entity)
+    elif tag == "blockquote":
+        kind = "expandable_blockquote" if opened.argument else "blockquote"
+        entities.append({"type": kind, "offset": offset, "length": length})
+
+
+def utf16_len(s: str) -> int:
+    return _utf16_len(s)
