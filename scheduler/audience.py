@@ -1,0 +1,93 @@
+"""Who a broadcast goes to: all, rw, rt, kecamatan:<code> or kelurahan:<code>, with /rw or /rt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Group, GroupLevel, Kecamatan, Kelurahan
+
+_SPEC = re.compile(
+    r"^(?:(?P<all>all)|(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?"
+    r"(?:/?(?P<level>rw|rt))?$"
+)
+
+
+class AudienceError(ValueError):
+    """An audience spec that names nothing real."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    kecamatan_code: str | None = None
+    kelurahan_code: str | None = None
+    level: GroupLevel | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> Audience:
+        match = _SPEC.match(spec.strip().lower())
+        if not match or not spec.strip():
+            raise AudienceError(
+                f"audience {spec!r}: use all, rw, rt, kecamatan:<kode> or kelurahan:<kode>,"
+                " optionally followed by /rw or /rt"
+            )
+        level = GroupLevel(match["level"]) if match["level"] else None
+        if match["kind"] == "kecamatan":
+            return cls(kecamatan_code=match["code"], level=level)
+        if match["kind"] == "kelurahan":
+            return cls(kelurahan_code=match["code"], level=level)
+        return cls(level=level)
+
+    def spec(self) -> str:
+        base = (
+            f"kecamatan:{self.kecamatan_code}"
+            if self.kecamatan_code
+            else f"kelurahan:{self.kelurahan_code}"
+            if self.kelurahan_code
+            else "all"
+        )
+        return f"{base}/{self.level.value}" if self.level else base
+
+    def within_kecamatan(self, kecamatan_code: str) -> bool:
+        """Whether an official limited to kecamatan_code may address this audience."""
+        if self.kecamatan_code is not None:
+            return self.kecamatan_code == kecamatan_code
+        if self.kelurahan_code is not None:
+            return self.kelurahan_code.startswith(kecamatan_code + ".")
+        return False
+
+    def groups_query(self) -> Select[tuple[Group]]:
+        query = select(Group).where(Group.subscribed.is_(True), Group.active.is_(True))
+        if self.kelurahan_code:
+            query = query.where(Group.kelurahan_code == self.kelurahan_code)
+        elif self.kecamatan_code:
+            query = query.join(Kelurahan, Group.kelurahan_code == Kelurahan.code).where(
+                Kelurahan.kecamatan_code == self.kecamatan_code
+            )
+        if self.level:
+            query = query.where(Group.level == self.level)
+        return query
+
+    async def count(self, session: AsyncSession) -> int:
+        sub = self.groups_query().with_only_columns(Group.id).subquery()
+        return int(await session.scalar(select(func.count()).select_from(sub)) or 0)
+
+    async def validate(self, session: AsyncSession) -> None:
+        if self.kecamatan_code and await session.get(Kecamatan, self.kecamatan_code) is None:
+            raise AudienceError(f"kecamatan {self.kecamatan_code} is not on the map")
+        if self.kelurahan_code and await session.get(Kelurahan, self.kelurahan_code) is None:
+            raise AudienceError(f"kelurahan {self.kelurahan_code} is not on the map")
+
+    async def describe(self, session: AsyncSession) -> str:
+        """In Bahasa Indonesia, for previews: 'grup RW di Kecamatan Klojen'."""
+        who = {None: "semua grup", GroupLevel.RW: "grup RW", GroupLevel.RT: "grup RT"}[self.level]
+        if self.kecamatan_code:
+            kec = await session.get(Kecamatan, self.kecamatan_code)
+            return f"{who} di Kecamatan {kec.name if kec else self.kecamatan_code}"
+        if self.kelurahan_code:
+            kel = await session.get(Kelurahan, self.kelurahan_code)
+            return f"{who} di Kelurahan {kel.name if kel else self.kelurahan_code}"
+        return f"{who} se-kota"

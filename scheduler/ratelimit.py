@@ -1,0 +1,99 @@
+"""Send pacing shared by every running broadcast: a global rate, a per-chat pace, 429 pauses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+
+
+class PriorityPacer:
+    """Hands out send slots at `rate` per second; higher priority waiters are served first.
+
+    One pacer serves every broadcast, so a voting-day reminder overtakes a neutrality note that
+    is still going out. A 429 pauses everyone (`pause`): all workers then wait for the same
+    moment instead of each retrying on its own (no stampede).
+    """
+
+    def __init__(self, rate: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self._now = monotonic
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+        self._wakeup.set()
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._now())
+
+    async def acquire(self, priority: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiters, (-priority, next(self._seq), future))
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = loop.create_task(self._dispatch())
+        self._wakeup.set()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if not future.done():
+                future.cancel()
+            raise
+
+    async def _dispatch(self) -> None:
+        while self._waiters:
+            now = self._now()
+            start = max(self._next_slot, self._paused_until)
+            if start > now:
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=start - now)
+                continue
+            _, _, future = heapq.heappop(self._waiters)
+            if future.done():  # cancelled while waiting
+                continue
+            future.set_result(None)
+            # No bursts: a burst is what makes Telegram answer 429.
+            self._next_slot = max(now, self._next_slot) + self.interval
+            await asyncio.sleep(0)
+
+
+class ChatPacer:
+    """At most `per_minute` sends into one chat within any 60 seconds."""
+
+    def __init__(self, per_minute: int = 20, monotonic: Callable[[], float] = time.monotonic):
+        self.per_minute = per_minute
+        self._now = monotonic
+        self._sent: dict[int, list[float]] = {}
+        self._paused: dict[int, float] = {}
+
+    def delay_for(self, chat_id: int) -> float:
+        """Seconds to wait before the next send into chat_id (0 when it may go now)."""
+        now = self._now()
+        wait = max(0.0, self._paused.get(chat_id, 0.0) - now)
+        window = [t for t in self._sent.get(chat_id, ()) if now - t < 60.0]
+        if window:
+            self._sent[chat_id] = window
+        else:
+            self._sent.pop(chat_id, None)
+        if len(window) >= self.per_minute:
+            wait = max(wait, 60.0 - (now - window[0]))
+        return wait
+
+    def record(self, chat_id: int) -> None:
+        self._sent.setdefault(chat_id, []).append(self._now())
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), self._now() + seconds)

@@ -1,0 +1,39 @@
+"""What the engine needs from Telegram, as plain data: a send and its classified outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY_AFTER = "retry_after"  # Telegram asked us to wait (429)
+    TRANSIENT = "transient"  # network error, timeout, 5xx: worth retrying
+    FORBIDDEN = "forbidden"  # kicked, removed, blocked: stop sending to this chat
+    MIGRATED = "migrated"  # the group became a supergroup with a new id
+    CHAT_NOT_FOUND = "chat_not_found"
+    BAD_REQUEST = "bad_request"  # our message is wrong: retrying will not help
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    message_id: int | None = None
+    retry_after: float = 0.0
+    new_chat_id: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    chat_id: int
+    html: str
+    ack_label: str
+    ack_data: str
+    paid: bool = False
+
+
+class Sender(Protocol):
+    async def send(self, message: OutgoingMessage) -> SendResult: ...
