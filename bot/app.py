@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+
+# PTB 22 warns on every int `retry_after`; opting in to timedelta values now keeps logs clean
+# and our warnings-as-errors tests honest. Set before telegram is imported.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -18,16 +23,24 @@ from telegram.ext import (
 from bot.context import BotContext, BotData
 from bot.core.clock import Clock, SystemClock
 from bot.core.election import load_profile
+from bot.notify import ACK_LABEL, BroadcastNotifier, render_broadcast
+from bot.sender import TelegramSender, broadcast_bot
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
+from scheduler.engine import BroadcastEngine, EngineConfig
 
 log = logging.getLogger(__name__)
 
 KentonganApp = Application[Any, BotContext, BotData, Any, Any, Any]
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> KentonganApp:
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine_config: EngineConfig | None = None,
+) -> KentonganApp:
     """The Application with every handler registered; services are made in post_init."""
     profile = load_profile(settings.election_profile)
     clock = clock or SystemClock()
@@ -36,8 +49,31 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Kent
         engine, sessions = await open_storage(
             settings.database_url, settings.admin_ids, clock.now()
         )
+        config = engine_config or EngineConfig(
+            rate=settings.broadcast_rate * 0.985, paid=settings.paid_broadcast
+        )
+        sender_bot = broadcast_bot(
+            settings.token, settings.telegram_base_url, settings.base_file_url, config.workers + 4
+        )
+        await sender_bot.initialize()
+        notifier = BroadcastNotifier(application.bot, sessions, profile)
+        broadcasts = BroadcastEngine(
+            sessions,
+            TelegramSender(sender_bot),
+            clock,
+            render=lambda b: render_broadcast(b, profile, clock),
+            ack_label=ACK_LABEL,
+            config=config,
+            on_finished=notifier.finished,
+        )
         application.bot_data.services = Services(
-            settings=settings, profile=profile, clock=clock, engine=engine, sessions=sessions
+            settings=settings,
+            profile=profile,
+            clock=clock,
+            engine=engine,
+            sessions=sessions,
+            broadcasts=broadcasts,
+            closers=[engine.dispose, sender_bot.shutdown],
         )
         from bot.handlers import on_startup
 
@@ -46,7 +82,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Kent
     async def post_shutdown(application: KentonganApp) -> None:
         services = application.bot_data.services
         if services is not None:
-            await services.engine.dispose()
+            for close in reversed(services.closers):
+                await close()
 
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
     application: KentonganApp = (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -10,6 +11,7 @@ from bot.core.clock import Clock
 from bot.core.election import ElectionProfile
 from bot.settings import Settings
 from db.engine import SessionFactory
+from scheduler.engine import BroadcastEngine
 
 
 @dataclass
@@ -19,3 +21,6 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     sessions: SessionFactory
+    broadcasts: BroadcastEngine
+    # Closed in post_shutdown, in reverse order.
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)

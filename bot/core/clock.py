@@ -12,10 +12,17 @@ class Clock(Protocol):
         """The current time, timezone-aware, in UTC."""
         ...
 
+    def seconds_until(self, when: datetime) -> float:
+        """Real seconds to wait until this clock shows `when` (0 if it is past)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def seconds_until(self, when: datetime) -> float:
+        return max(0.0, (when - self.now()).total_seconds())
 
 
 @dataclass
@@ -40,6 +47,10 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         self.current += delta
 
+    def seconds_until(self, when: datetime) -> float:
+        # A fixed clock never reaches a future time by itself: tests move it, then run jobs.
+        return 0.0 if when <= self.current else float("inf")
+
 
 @dataclass
 class ScaledClock:
@@ -52,3 +63,6 @@ class ScaledClock:
     def now(self) -> datetime:
         elapsed = datetime.now(UTC) - self._origin
         return self.start + elapsed * self.speed
+
+    def seconds_until(self, when: datetime) -> float:
+        return max(0.0, (when - self.now()).total_seconds() / self.speed)

@@ -73,9 +73,7 @@ async def _deliveries(sessions: SessionFactory, broadcast_id: int) -> list[Deliv
     async with sessions() as session:
         return list(
             (
-                await session.scalars(
-                    select(Delivery).where(Delivery.broadcast_id == broadcast_id)
-                )
+                await session.scalars(select(Delivery).where(Delivery.broadcast_id == broadcast_id))
             ).all()
         )
 
@@ -103,9 +101,7 @@ async def test_every_group_gets_it_once(sessions: SessionFactory, clock: FixedCl
     assert again.sent == 120 and len(sender.calls) == 120
 
 
-async def test_audience_by_kecamatan_and_level(
-    sessions: SessionFactory, clock: FixedClock
-) -> None:
+async def test_audience_by_kecamatan_and_level(sessions: SessionFactory, clock: FixedClock) -> None:
     lowokwaru = await add_groups(sessions, 3, kelurahan="35.73.05.1005", start_chat=-100)
     await add_groups(sessions, 4, kelurahan="35.73.02.1008", start_chat=-200)
     lowokwaru_rt = await add_groups(

@@ -1,0 +1,248 @@
+"""Officials' broadcasts: draft, preview, approve, cancel, list. Plain data in, rows out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.audit import audit
+from bot.core.election import ElectionProfile
+from bot.core.officials import Actor, PermissionDenied
+from db.models import Broadcast, BroadcastSource, BroadcastStatus, Delivery, DeliveryStatus
+from messages.neutrality import check_text, explain
+from messages.render import render
+from messages.telegram_html import telegram_length, validate_html
+from scheduler.audience import Audience, AudienceError
+
+# A one-off broadcast stays useful for a day unless it says otherwise.
+DEFAULT_VALIDITY = timedelta(hours=24)
+
+
+class DraftRefused(Exception):
+    """Why a draft cannot go out, in Bahasa Indonesia, with what to do instead."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    audience: str
+    scheduled_at: datetime
+    message_key: str | None = None
+    text: str | None = None  # custom Telegram HTML, already escaped
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    html: str
+    recipients: int
+    audience_label: str
+    needs_approval: bool
+    approval_reason: str
+
+
+def _audience_for(actor: Actor, spec: str) -> Audience:
+    try:
+        audience = Audience.parse(spec)
+    except AudienceError:
+        raise DraftRefused("Sasaran siaran tidak dikenali.") from None
+    if not actor.citywide and not audience.within_kecamatan(actor.kecamatan_code or ""):
+        raise PermissionDenied(
+            "Anda hanya dapat mengirim siaran ke grup di kecamatan Anda sendiri."
+        )
+    return audience
+
+
+def needs_approval(actor: Actor, draft: Draft, profile: ElectionProfile) -> tuple[bool, str]:
+    """A second official must approve custom text always, and everything during masa tenang."""
+    if not actor.is_admin:
+        return True, "operator hanya dapat menyusun draf"
+    if draft.text is not None:
+        return True, "teks sendiri selalu perlu persetujuan petugas kedua"
+    if profile.in_masa_tenang(draft.scheduled_at):
+        return True, "selama masa tenang setiap siaran perlu persetujuan petugas kedua"
+    return False, ""
+
+
+def check_custom_text(text: str) -> None:
+    """Refuse custom text that is not neutral or that Telegram would refuse."""
+    if not text.strip():
+        raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
+    findings = check_text(text)
+    if findings:
+        raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
+    problems = validate_html(text)
+    if problems:
+        raise DraftRefused("Format teks tidak valid: " + "; ".join(problems))
+    if telegram_length(text) > 4000:
+        raise DraftRefused(
+            f"Teks terlalu panjang ({telegram_length(text)} karakter). "
+            "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
+        )
+
+
+async def preview(
+    session: AsyncSession, actor: Actor, draft: Draft, profile: ElectionProfile, now: datetime
+) -> Preview:
+    """Exactly what will be sent and to how many groups, before anything is stored."""
+    audience = _audience_for(actor, draft.audience)
+    try:
+        await audience.validate(session)
+    except AudienceError as exc:
+        raise DraftRefused(f"Sasaran siaran tidak ada: {exc}") from None
+    if draft.text is not None:
+        check_custom_text(draft.text)
+        html = draft.text
+    elif draft.message_key is not None:
+        html = render(draft.message_key, profile, draft.scheduled_at)
+    else:
+        raise DraftRefused("Pilih pesan dari pustaka atau tulis teks sendiri.")
+    approval, reason = needs_approval(actor, draft, profile)
+    return Preview(
+        html=html,
+        recipients=await audience.count(session),
+        audience_label=await audience.describe(session),
+        needs_approval=approval,
+        approval_reason=reason,
+    )
+
+
+async def submit(
+    session: AsyncSession, actor: Actor, draft: Draft, profile: ElectionProfile, now: datetime
+) -> Broadcast:
+    """Store a confirmed draft: scheduled, or waiting for a second official's approval."""
+    shown = await preview(session, actor, draft, profile, now)
+    broadcast = Broadcast(
+        source=BroadcastSource.CUSTOM if draft.text is not None else BroadcastSource.LIBRARY,
+        message_key=draft.message_key,
+        text=draft.text,
+        audience=Audience.parse(draft.audience).spec(),
+        scheduled_at=draft.scheduled_at,
+        expires_at=draft.expires_at or draft.scheduled_at + DEFAULT_VALIDITY,
+        # Officials' own broadcasts go ahead of routine timeline reminders.
+        priority=5,
+        status=(
+            BroadcastStatus.AWAITING_APPROVAL if shown.needs_approval else BroadcastStatus.SCHEDULED
+        ),
+        status_reason=shown.approval_reason or None,
+        created_by=actor.user_id,
+        approved_by=None if shown.needs_approval else actor.user_id,
+        created_at=now,
+    )
+    session.add(broadcast)
+    await session.flush()
+    audit(
+        session,
+        now,
+        actor.user_id,
+        "broadcast.create",
+        f"broadcast:{broadcast.id}",
+        audience=broadcast.audience,
+        status=broadcast.status.value,
+        recipients=shown.recipients,
+    )
+    return broadcast
+
+
+async def approve(
+    session: AsyncSession, actor: Actor, broadcast_id: int, now: datetime
+) -> Broadcast:
+    broadcast = await _get(session, broadcast_id)
+    if not actor.is_admin:
+        raise PermissionDenied("Hanya admin yang dapat menyetujui siaran.")
+    if broadcast.created_by == actor.user_id:
+        raise PermissionDenied(
+            "Siaran harus disetujui petugas lain, bukan pembuatnya. Minta admin lain menyetujui."
+        )
+    _audience_for(actor, broadcast.audience)
+    if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
+        raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
+    if broadcast.expires_at is not None and now >= broadcast.expires_at:
+        raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+    if broadcast.text is not None:
+        check_custom_text(broadcast.text)  # the rules may have grown since it was drafted
+    broadcast.status = BroadcastStatus.SCHEDULED
+    broadcast.status_reason = None
+    broadcast.approved_by = actor.user_id
+    broadcast.scheduled_at = max(broadcast.scheduled_at, now)
+    audit(session, now, actor.user_id, "broadcast.approve", f"broadcast:{broadcast.id}")
+    return broadcast
+
+
+async def cancel(
+    session: AsyncSession, actor: Actor, broadcast_id: int, now: datetime
+) -> Broadcast:
+    """Cancel a broadcast that has not started; a running one is stopped by the engine."""
+    broadcast = await _get(session, broadcast_id)
+    if not actor.is_admin and broadcast.created_by != actor.user_id:
+        raise PermissionDenied("Operator hanya dapat membatalkan draf buatannya sendiri.")
+    _audience_for(actor, broadcast.audience)
+    if broadcast.status in (
+        BroadcastStatus.DONE,
+        BroadcastStatus.SKIPPED,
+        BroadcastStatus.CANCELLED,
+    ):
+        raise DraftRefused(f"Siaran #{broadcast.id} sudah {broadcast.status.value}.")
+    if broadcast.status is not BroadcastStatus.RUNNING:
+        broadcast.status = BroadcastStatus.CANCELLED
+        broadcast.status_reason = f"dibatalkan oleh {actor.user_id}"
+        broadcast.finished_at = now
+    audit(session, now, actor.user_id, "broadcast.cancel", f"broadcast:{broadcast.id}")
+    return broadcast
+
+
+async def _get(session: AsyncSession, broadcast_id: int) -> Broadcast:
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise DraftRefused(
+            f"Siaran #{broadcast_id} tidak ditemukan. Lihat daftarnya dengan /jadwal."
+        )
+    return broadcast
+
+
+@dataclass(frozen=True)
+class BroadcastLine:
+    id: int
+    title: str
+    audience: str
+    scheduled_at: datetime
+    status: BroadcastStatus
+    counts: dict[str, int]
+
+
+async def list_broadcasts(
+    session: AsyncSession, now: datetime, *, recent: timedelta = timedelta(days=2), limit: int = 30
+) -> list[BroadcastLine]:
+    """Upcoming broadcasts and those of the last days, with delivery counts."""
+    broadcasts = (
+        await session.scalars(
+            select(Broadcast)
+            .where(Broadcast.scheduled_at >= now - recent)
+            .order_by(Broadcast.scheduled_at, Broadcast.id)
+            .limit(limit)
+        )
+    ).all()
+    ids = [b.id for b in broadcasts]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if ids:
+        for bid, status, n in (
+            await session.execute(
+                select(Delivery.broadcast_id, Delivery.status, func.count())
+                .where(Delivery.broadcast_id.in_(ids))
+                .group_by(Delivery.broadcast_id, Delivery.status)
+            )
+        ).all():
+            counts[bid][DeliveryStatus(status).value] = n
+    return [
+        BroadcastLine(
+            id=b.id,
+            title=b.message_key or "teks sendiri",
+            audience=b.audience,
+            scheduled_at=b.scheduled_at,
+            status=b.status,
+            counts=counts[b.id],
+        )
+        for b in broadcasts
+    ]
