@@ -1,34 +1,41 @@
 """Telegram handlers: thin, they read the update, call the domain and reply.
 
-Registration order matters: PTB stops at the first matching handler in a group.
+Each module exposes `handlers()`; `register` adds them in one place, in an order that matters:
+PTB stops at the first matching handler of a group, so specific callbacks and commands come
+before the residents' catch-all for free text.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.context import BotContext
+from bot.handlers import acks, groups, officials, reports, residents
+from bot.handlers.commands import set_commands
 
 log = logging.getLogger(__name__)
 
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Runs in post_init after storage is open: rebuild jobs, set command lists."""
+    """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
+    from bot.jobs import rebuild_jobs
+    from scheduler.timeline import load_timeline, sync_timeline
 
-
-async def start(update: Update, context: BotContext) -> None:
-    """Greet a resident in a private chat."""
-    if update.effective_message is None:
-        return
-    profile = context.services.profile
-    await update.effective_message.reply_text(
-        f"Halo! Saya kentongan, pengingat {html.escape(profile.name)} {profile.region_name}."
+    services = application.bot_data.services
+    timeline = load_timeline(services.settings.timeline_file, services.profile)
+    async with services.sessions.begin() as session:
+        report = await sync_timeline(session, timeline, services.profile, services.clock.now())
+    log.info(
+        "timeline: %d new, %d updated, %d unchanged",
+        report.created,
+        report.updated,
+        report.unchanged,
     )
+    await rebuild_jobs(application)
+    await set_commands(application.bot)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -37,5 +44,11 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("start", start))
+    # Acknowledgement presses first: they must be answered at once, before anything slow.
+    application.add_handlers(acks.handlers())
+    application.add_handlers(officials.handlers())
+    application.add_handlers(reports.handlers())
+    application.add_handlers(groups.handlers())
+    # Last: residents' menu and the catch-all for free text in private chats.
+    application.add_handlers(residents.handlers())
     application.add_error_handler(on_error)

@@ -1,0 +1,153 @@
+"""End-to-end harness: the real Application, polling the local Bot API server, on real SQLite.
+
+async def test_x(kentongan: Harness) -> None:
+    siti = kentongan.world.add_user("Siti")
+    reply = await kentongan.say(siti, "/start")          # waits for the bot's answer
+    await kentongan.run_due()                             # broadcasts due on the test clock
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import KentonganApp, build_application
+from bot.core.clock import FixedClock
+from bot.services import Services
+from bot.settings import Settings
+from db.models import Broadcast, BroadcastStatus
+from sandbox import BotApiServer, Limits, SandboxConfig
+from sandbox.testing import running_server
+from sandbox.world import Chat, Message, User, World
+from scheduler.engine import BroadcastSummary, EngineConfig
+
+ADMIN_ID = 910001
+# Monday 25 November 2024, 08.00 WIB: H-2, in masa tenang.
+DEFAULT_NOW = datetime(2024, 11, 25, 1, 0, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    server: BotApiServer
+    app: KentonganApp
+    clock: FixedClock
+    settings: Settings
+
+    @property
+    def world(self) -> World:
+        return self.server.world
+
+    @property
+    def services(self) -> Services:
+        services = self.app.bot_data.services
+        assert services is not None
+        return services
+
+    def admin(self) -> User:
+        """The official from ADMIN_IDS, who has started the bot."""
+        if ADMIN_ID in self.world.users:
+            return self.world.users[ADMIN_ID]
+        return self.world.add_user("Bu Admin", user_id=ADMIN_ID, started=True)
+
+    async def say(
+        self,
+        user: User,
+        text: str,
+        chat: Chat | None = None,
+        *,
+        match: Callable[[Message], bool] | None = None,
+        timeout: float = 5.0,
+    ) -> Message:
+        """`user` writes `text` (in their private chat unless `chat`); the bot's next message."""
+        where: Chat | User = chat if chat is not None else user
+        last = self.world.last_bot_message(where)
+        after = last.message_id if last else 0
+        self.world.user_sends(user, chat, text)
+        return await self.server.wait_for_message(where, match, timeout, after=after)
+
+    async def press(
+        self,
+        user: User,
+        message: Message,
+        button_text: str | None = None,
+        *,
+        data: str | None = None,
+        chat: Chat | None = None,
+        expect_message: bool = True,
+        timeout: float = 5.0,
+    ) -> Message | None:
+        """Press a button of `message` (by its text or data); the bot's next message if any."""
+        where: Chat | User = chat if chat is not None else user
+        if data is None:
+            assert button_text is not None
+            data = message.button(button_text)["callback_data"]
+        last = self.world.last_bot_message(where)
+        after = last.message_id if last else 0
+        query_id = self.world.press_button(user, where, message.message_id, data)
+        await self.server.wait_for_callback_answer(query_id, timeout)
+        if not expect_message:
+            return None
+        return await self.server.wait_for_message(where, None, timeout, after=after)
+
+    async def run_due(self) -> list[BroadcastSummary]:
+        """Run every broadcast whose time has come on the test clock, as the jobs would."""
+        async with self.services.sessions() as session:
+            ids = (
+                await session.scalars(
+                    select(Broadcast.id)
+                    .where(
+                        Broadcast.status.in_((BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING)),
+                        Broadcast.scheduled_at <= self.clock.now(),
+                    )
+                    .order_by(Broadcast.scheduled_at, Broadcast.id)
+                )
+            ).all()
+        return [await self.services.broadcasts.run(i) for i in ids]
+
+
+@asynccontextmanager
+async def running_kentongan(
+    tmp_path: Path,
+    *,
+    now: datetime = DEFAULT_NOW,
+    sandbox: SandboxConfig | None = None,
+    engine: EngineConfig | None = None,
+    **settings: Any,
+) -> AsyncIterator[Harness]:
+    config = sandbox or SandboxConfig(limits=Limits())
+    async with running_server(config) as server:
+        values: dict[str, Any] = {
+            "telegram_bot_token": server.token,
+            "telegram_base_url": server.api_url,
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}",
+            "admin_ids": frozenset({ADMIN_ID}),
+            "_env_file": None,
+        }
+        values.update(settings)
+        app_settings = Settings(**values)
+        clock = FixedClock(now)
+        app = build_application(
+            app_settings,
+            clock=clock,
+            engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
+        )
+        # run_polling would call post_init/post_shutdown; polling by hand we call them ourselves.
+        async with app:
+            assert app.post_init is not None and app.post_shutdown is not None
+            await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            try:
+                await server.wait_for_call("getUpdates")
+                yield Harness(server=server, app=app, clock=clock, settings=app_settings)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                await app.post_shutdown(app)

@@ -1,0 +1,29 @@
+"""The bot starts against the local server as it would against Telegram."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db.models import Broadcast, BroadcastStatus
+from tests.e2e.harness import Harness
+
+
+async def test_startup_calls_and_state(kentongan: Harness) -> None:
+    methods = [c.method for c in kentongan.server.calls]
+    assert "getMe" in methods and "getUpdates" in methods
+    scopes = {
+        c.params.get("scope", {}).get("type") for c in kentongan.server.calls_to("setMyCommands")
+    }
+    assert scopes == {"all_private_chats", "all_group_chats", "all_chat_administrators"}
+    async with kentongan.services.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(Broadcast))
+        statuses = dict(
+            (await session.execute(select(Broadcast.timeline_key, Broadcast.status))).all()
+        )
+    assert count and count >= 8
+    # 08.00 on H-2: the first reminder was due and ran at start (no groups yet); the rest wait.
+    assert statuses.pop("pilkada-2024-kota-malang:h2-netralitas") is BroadcastStatus.DONE
+    assert set(statuses.values()) == {BroadcastStatus.SCHEDULED}
+    assert all(c.ok for c in kentongan.server.calls), [
+        (c.method, c.result) for c in kentongan.server.calls if not c.ok
+    ]
