@@ -1,0 +1,46 @@
+"""Raw HTTP calls to the sandbox, to see exactly what Telegram-shaped answers it gives."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any
+
+import aiohttp
+
+from sandbox import BotApiServer
+
+
+async def call(
+    server: BotApiServer, method: str, *, body: str = "form", **params: Any
+) -> tuple[int, dict[str, Any]]:
+    """POST ``params`` as PTB would (``body="form"``: JSON-serialized non-strings) or as JSON."""
+    url = f"{server.api_url}{server.token}/{method}"
+    async with aiohttp.ClientSession() as session:
+        if body == "json":
+            request = session.post(url, json=params)
+        else:
+            form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+            request = session.post(url, data=form)
+        async with request as response:
+            return response.status, await response.json()
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A real, tiny PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def keyboard(*data: str) -> dict[str, Any]:
+    return {"inline_keyboard": [[{"text": d, "callback_data": d} for d in data]]}
