@@ -490,7 +490,8 @@ class World:
         """The user blocks the bot: 403 "bot was blocked by the user" afterwards."""
         chat = self.chats[user.id]
         user.blocked_bot = True
-        self._my_chat_member(
+        self._member_update(
+            "my_chat_member",
             chat,
             user,
             {"status": "member", "user": self.bot.to_api()},
@@ -500,7 +501,8 @@ class World:
     def unblock_bot(self, user: User) -> None:
         chat = self.chats[user.id]
         user.blocked_bot = False
-        self._my_chat_member(
+        self._member_update(
+            "my_chat_member",
             chat,
             user,
             {"status": "kicked", "user": self.bot.to_api(), "until_date": 0},
