@@ -139,6 +139,7 @@ VARIANTS: dict[str, str] = {
     ),
     "daftar": "",
     "nama": "jeneng aran namane",
+    "nik": "nike",
     "ada": "onok ono ana enek nok",
     "muncul": "tampil nongol",
     "masuk": "mlebu",
@@ -325,7 +326,7 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
     wajib perlu butuh masih sik isih tetep juga uga pisan sudah sudahkah udah udh sdh wes wis
     uwes dah lagi maneh terus trus baru kan lha la nah wah waduh aduh lo lho loh nggih iya iyo
     oyi ok okay y ya yo sih se seh ta to tah kah dong deh nih tuh kok jadi dadi jangan ojo
-    banyak akeh kenapa opoo apao ngene ngono gini gitu begini begitu benar bener betul tak e ne
+    banyak akeh kenapa apao ngene ngono gini gitu begini begitu benar bener betul tak e ne
     ku mu nya el
     pas saat waktu wayah ketika nanti mengko engko besok sesuk sok tadi wingi kemarin kemaren
     sekarang saiki skrg dulu sebelum sesudah setelah habis bar mari bengi wengi sore malam ulang
@@ -344,8 +345,8 @@ OFFTOPIC: frozenset[str] = frozenset(
     sampah pasar harga cabe bensin lampu jalan listrik air pdam banjir hujan cuaca arisan
     pengajian posyandu sekolah gaji gajian bansos blt kucing anjing wifi internet loker lowongan
     arema bola motor mobil parkir maling kebakaran dukcapil akta paspor sim pajak bpjs vaksin
-    imunisasi kantor toko warung makan jajan resep iuran sumbangan kerja bakti ronda siskamling
-    tahlilan nikahan kawinan hajatan selamatan takziah layat
+    imunisasi kantor toko warung makan jajan resep iuran sumbangan bakti ronda siskamling
+    tahlilan nikahan kawinan hajatan selamatan takziah layat rapat ultah syukuran
     """.split()
 )
 
@@ -390,11 +391,9 @@ MERGES: dict[tuple[str, ...], str] = {
     ("rumah", "sakit"): "rumahsakit",
     ("rawat", "inap"): "opname",
     ("luar", "kota"): "luarkota",
-    ("luar", "kutho"): "luarkota",
     ("yok", "apa"): "gimana",
     ("ya", "apa"): "gimana",
     ("terima", "kasih"): "makasih",
-    ("matur", "nuwun"): "makasih",
     ("matur", "makasih"): "makasih",  # "matur suwun" ("suwun" is already "makasih")
     ("selamat", "pagi"): "salam",
     ("selamat", "siang"): "salam",
@@ -408,7 +407,7 @@ MERGES: dict[tuple[str, ...], str] = {
 CONTEXT: frozenset[str] = frozenset(
     """
     coblos pilkada tps kpu kpps pemilih memilih pemungutan suara calon gubernur walikota dpt dptb
-    dpk suratsuara masatenang bawaslu kampanye harih c6 undangan timses
+    dpk suratsuara masatenang bawaslu kampanye harih c6 timses
     """.split()
 )
 
@@ -783,8 +782,8 @@ def _fuzzy(word: str) -> str | None:
     return str(best[0])
 
 
-def _analyse(norm: str) -> tuple[list[str], bool, int]:
-    """(canonical tokens without fillers, has election context, number of unexplained words)."""
+def _analyse(norm: str) -> tuple[list[str], bool, int, bool]:
+    """Canonical tokens without fillers, election context?, unexplained words, off-topic word?"""
     canon: list[str] = []
     understood: list[bool] = []
     for w in norm.split()[:MAX_TOKENS]:
@@ -795,7 +794,8 @@ def _analyse(norm: str) -> tuple[list[str], bool, int]:
         understood.append(ok)
     merged, unexplained = _merge(canon, understood)
     has_context = any(t in CONTEXT for t in merged)
-    return merged, has_context, unexplained
+    offtopic = any(t in OFFTOPIC for t in merged)
+    return merged, has_context, unexplained, offtopic
 
 
 _MERGE_MAX = max(len(k) for k in MERGES)
@@ -842,7 +842,7 @@ def classify(text: str) -> Match:
     norm = normalize(text)
     if not norm:
         return _UNKNOWN
-    seq, has_context, unexplained = _analyse(norm)
+    seq, has_context, unexplained, offtopic = _analyse(norm)
     present = set(seq)
 
     scores: dict[Intent, float] = {}
@@ -861,7 +861,9 @@ def classify(text: str) -> Match:
         return _UNKNOWN
 
     # step 5: generic cues only count when the message is on-topic or fully understood
-    on_topic = has_context or bool(specific) or unexplained == 0
+    # an everyday off-topic word ("undangan nikahan", "jam berapa pasar buka") without any
+    # election word turns even specific cues into generic ones
+    on_topic = has_context or (bool(specific) and not offtopic) or unexplained == 0
     if not on_topic:
         best = max(scores, key=lambda i: scores[i])
         return Match(Intent.UNKNOWN, 0.0, tuple(matched[best]))
@@ -890,7 +892,7 @@ def _confidence(s1: float, s2: float) -> float:
 def explain(text: str) -> dict[str, object]:
     """Debug view: canonical tokens, context, per-intent scores (for the REPL and test output)."""
     norm = normalize(text)
-    seq, has_context, unexplained = _analyse(norm)
+    seq, has_context, unexplained, offtopic = _analyse(norm)
     present = set(seq)
     per: dict[str, list[str]] = {}
     for cue in _CUES:
@@ -901,6 +903,7 @@ def explain(text: str) -> dict[str, object]:
         "tokens": seq,
         "context": has_context,
         "unexplained": unexplained,
+        "offtopic": offtopic,
         "cues": per,
     }
 
