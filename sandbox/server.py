@@ -59,7 +59,7 @@ class Call:
 
     method: str  # as the spec spells it: "sendMessage"
     params: dict[str, Any]  # typed; uploads shown as {"filename", "size", "content_type"}
-    status: int  # HTTP status; 0 if the connection was dropped
+    status: int  # HTTP status; 0: the sandbox dropped the connection; 499: the client hung up
     result: Any  # the answer's result, or its description when not ok
     at: float  # time.time() when it arrived
     duration: float  # seconds until answered
@@ -288,11 +288,15 @@ class BotApiServer:
             status, result = exc.code, exc.description
             response = self._answer(exc.code, exc.to_json())
         except _Dropped:
-            status, result = 0, "connection dropped"
-            self._record(spec.name, params, status, result, started_wall, started)
+            self._record(spec.name, params, 0, "connection dropped", started_wall, started)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None
+        except asyncio.CancelledError:
+            # The client hung up first (its time-out, or a long poll it abandoned): 499 as nginx
+            # logs it, so a test can tell this from a connection the sandbox dropped (0).
+            self._record(spec.name, params, 499, "client closed request", started_wall, started)
+            raise
         self._record(spec.name, params, status, result, started_wall, started)
         return response
 
