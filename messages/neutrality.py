@@ -85,8 +85,8 @@ def _clean(text: str) -> str:
 
 
 def _words(text: str) -> str:
-    """Letters, digits and '#' kept; everything else one space."""
-    chars = [c if (c.isalnum() or c == "#") else " " for c in text]
+    """Letters, digits and '#' kept, '+' read as "plus" ("KIM+"); everything else one space."""
+    chars = [c if (c.isalnum() or c == "#") else " plus " if c == "+" else " " for c in text]
     return " ".join("".join(chars).split())
 
 
