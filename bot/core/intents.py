@@ -115,6 +115,7 @@ VARIANTS: dict[str, str] = {
     "bulan": "wulan sasi",
     "weekday": "senin selasa rabu kamis jumat sabtu rebo kemis jemuah setu slasa",
     "minggu": "ahad",
+    "besok": "sesuk mbesok besuk",
     "libur": "prei liburan diliburkan preine libure",
     "november": "nov nopember",
     "jam": "jm pukul pkl jame jamnya",
@@ -145,7 +146,7 @@ VARIANTS: dict[str, str] = {
     "masuk": "mlebu",
     "keluar": "metu utem kluar",
     # --- negation (one token for all of them) ---
-    "gak": "ga nggak tidak tdk ndak nda gk g ora kadit enggak engga ngga gag kagak",
+    "gak": "ga nggak tidak tdk ndak nda gk g ora kadit enggak engga ngga gag kagak ra",
     "belum": "blm durung drg urung belom blom",
     # --- documents ---
     "bawa": (
@@ -179,7 +180,7 @@ VARIANTS: dict[str, str] = {
     "form": "formulir model blangko formnya",
     "kos": "kost ngekos ngekost indekos kosan kostan",
     "mahasiswa": "mahasiswi mhs kuliah kuliahan perantau merantau rantau",
-    "opname": "opnam dirawat mondok",
+    "opname": "opnam dirawat mondok melahirkan lahiran persalinan",
     "rawat": "",
     "inap": "",
     "sakit": "",
@@ -287,7 +288,7 @@ VARIANTS: dict[str, str] = {
     "salam": "",
     "selamat": "slamat sugeng",
     "assalamualaikum": "asalamualaikum assalamualaikumwrwb askum assalamu ass",
-    "makasih": "mksh makasi tq thanks thx trims suwun nuwun tengkyu",
+    "makasih": "mksh makasi tq thanks thx trims suwun nuwun tengkyu maturnuwun matursuwun",
     "menu": "",
     "help": "bantuan tolong bantu tulung",
     "start": "",
@@ -328,12 +329,12 @@ FUNCTION_WORDS: frozenset[str] = frozenset(
     oyi ok okay y ya yo sih se seh ta to tah kah dong deh nih tuh kok jadi dadi jangan ojo
     banyak akeh kenapa apao ngene ngono gini gitu begini begitu benar bener betul tak e ne
     ku mu nya el
-    pas saat waktu wayah ketika nanti mengko engko besok sesuk sok tadi wingi kemarin kemaren
+    pas saat waktu wayah ketika nanti mengko engko sok tadi wingi kemarin kemaren
     sekarang saiki skrg dulu sebelum sesudah setelah habis bar mari bengi wengi sore malam ulang
     mohon minta njaluk nyuwun info informasi ngapunten maaf sorry matur wr wb warahmatullahi
     wabarakatuh punya nduwe duwe
-    rt rw kelurahan kecamatan malang ngalam jatim jawa timur tahun pemerintah pemkot kentongan
-    elektronik
+    rt rw kelurahan kecamatan malang ngalam jatim jawa timur tahun gang sebelah pemerintah pemkot
+    kentongan elektronik tahu tau ngerti weruh
     """.split()
 )
 
@@ -427,6 +428,7 @@ CUES: dict[Intent, tuple[tuple[str, float], ...]] = {
         ("27 november", 2.0),
         ("~kapan+coblos", 0.5),  # "kapan" right next to the vote itself
         ("~kapan+pilkada", 0.5),
+        ("~besok+coblos", 1.5),  # "sesuk iku nyoblos ta?" = is it tomorrow?
     ),
     Intent.JAM: (
         ("~jam", 2.0),
@@ -449,6 +451,7 @@ CUES: dict[Intent, tuple[tuple[str, float], ...]] = {
         ("dpt", 2.0),
         ("cek+dpt", 1.5),
         ("cek+tps", 3.0),
+        ("~cara+tps", 2.0),
         ("cekdptonline", 4.0),
         ("~terdaftar", 2.0),
         ("nomor+tps", 2.5),
@@ -540,6 +543,7 @@ CUES: dict[Intent, tuple[tuple[str, float], ...]] = {
         ("sembako", 3.0),
         ("~beras", 2.0),
         ("~bagi", 1.0),
+        ("bagi+uang", 1.5),  # handing out money is never innocent here
         ("~dikasih", 1.0),
         ("~ditawari", 1.5),
         ("~janji", 1.5),
