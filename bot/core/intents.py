@@ -13,7 +13,8 @@ Pipeline (see :func:`classify`):
 2. **canonicalise** every token through :data:`VARIANTS` (``nyoblos``/``coblosan``/``mencoblos``
    -> ``coblos``, ``piro``/``orip``/``brp`` -> ``berapa`` ...). Unknown tokens try a suffix strip
    (``undanganku``, ``coblosane``, ``hasile``) and then a fuzzy match with rapidfuzz (OSA edit
-   distance, so ``kapna`` -> ``kapan``; only tokens of 4+ letters, same first letter).
+   distance, so ``kapna`` -> ``kapan``; same first letter; words of 5+ letters within one edit,
+   10+ within two; 4-letter words only by swapping two letters; shorter words never).
 3. **merge** multi-word terms into one token (:data:`MERGES`: ``masa tenang``, ``serangan fajar``,
    ``yok opo`` -> ``gimana``) after dropping filler particles (:data:`FILLERS`: ``e``, ``ta``,
    ``se`` ...).
@@ -24,7 +25,8 @@ Pipeline (see :func:`classify`):
 5. **gate** - a cue marked ``~`` is generic (``kapan``, ``jam``, ``lapor``, ``ktp``): it only counts
    as on-topic when the message also has an election word (:data:`CONTEXT`) or a specific cue, or
    when every word of the message is understood. So "kapan gajian" and "jam berapa pasar buka" are
-   UNKNOWN while "jam piro tutup" and "kapan nyoblos" are not.
+   UNKNOWN while "jam piro tutup" and "kapan nyoblos" are not. Everyday :data:`OFFTOPIC` words
+   ("undangan nikahan", "rapat") without an election word demote even specific cues.
 6. **decide** - confidence from the winning score and its margin over the runner-up; below
    :data:`THRESHOLD` -> UNKNOWN. Exact ties go to the more specific intent (:data:`PRIORITY`).
 
@@ -37,7 +39,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -45,7 +46,16 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-__all__ = ["MAX_CHARS", "THRESHOLD", "Intent", "Match", "classify", "normalize", "tokens"]
+__all__ = [
+    "MAX_CHARS",
+    "THRESHOLD",
+    "Intent",
+    "Match",
+    "classify",
+    "explain",
+    "normalize",
+    "tokens",
+]
 
 
 class Intent(StrEnum):
@@ -69,7 +79,7 @@ class Intent(StrEnum):
 @dataclass(frozen=True)
 class Match:
     intent: Intent
-    score: float  # 0..1 confidence
+    score: float  # 0..1 confidence (for UNKNOWN: of the best guess it rejected, 0 if none)
     matched: tuple[str, ...]  # the cue words that decided it, for debugging
 
 
@@ -426,7 +436,7 @@ CUES: dict[Intent, tuple[tuple[str, float], ...]] = {
         ("~libur", 2.0),
         ("harih", 1.0),
         ("27 november", 2.0),
-        ("~kapan+coblos", 0.5),  # "kapan" right next to the vote itself
+        ("~kapan+coblos", 0.5),  # "kapan" in the same message as the vote itself
         ("~kapan+pilkada", 0.5),
         ("~besok+coblos", 1.5),  # "sesuk iku nyoblos ta?" = is it tomorrow?
     ),
@@ -910,7 +920,3 @@ def explain(text: str) -> dict[str, object]:
         "offtopic": offtopic,
         "cues": per,
     }
-
-
-def _iter_vocabulary() -> Iterable[str]:  # pragma: no cover - handy when editing the lexicon
-    return iter(sorted(_KNOWN))
