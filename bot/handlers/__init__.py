@@ -44,6 +44,9 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Group -1 runs first: typed input of an official's flow in progress (it stops the update
+    # there when it used it, otherwise the residents' free-text answers get it).
+    application.add_handlers(officials.typed_input_handlers(), group=-1)
     # Acknowledgement presses first: they must be answered at once, before anything slow.
     application.add_handlers(acks.handlers())
     application.add_handlers(officials.handlers())

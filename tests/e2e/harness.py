@@ -21,10 +21,10 @@ from bot.app import KentonganApp, build_application
 from bot.core.clock import FixedClock
 from bot.services import Services
 from bot.settings import Settings
-from db.models import Broadcast, BroadcastStatus
+from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, Limits, SandboxConfig
 from sandbox.testing import running_server
-from sandbox.world import Chat, Message, User, World
+from sandbox.world import Chat, Member, Message, User, World
 from scheduler.engine import BroadcastSummary, EngineConfig
 
 ADMIN_ID = 910001
@@ -82,18 +82,75 @@ class Harness:
         expect_message: bool = True,
         timeout: float = 5.0,
     ) -> Message | None:
-        """Press a button of `message` (by its text or data); the bot's next message if any."""
+        """Press a button of `message` (by its text or data).
+
+        Returns the bot's next message in that chat, or `message` itself once the bot has
+        edited it in place (flows that edit their keyboard message step by step).
+        """
         where: Chat | User = chat if chat is not None else user
         if data is None:
             assert button_text is not None
             data = message.button(button_text)["callback_data"]
         last = self.world.last_bot_message(where)
         after = last.message_id if last else 0
+        before = (message.text, message.edit_date, str(message.reply_markup))
         query_id = self.world.press_button(user, where, message.message_id, data)
         await self.server.wait_for_callback_answer(query_id, timeout)
         if not expect_message:
             return None
-        return await self.server.wait_for_message(where, None, timeout, after=after)
+
+        def changed() -> Message | None:
+            newer = [m for m in self.world.bot_messages(where) if m.message_id > after]
+            if newer:
+                return newer[0]
+            if (message.text, message.edit_date, str(message.reply_markup)) != before:
+                return message
+            return None
+
+        result: Message = await self.server.wait_until(changed, timeout)
+        return result
+
+    async def registered_groups(
+        self,
+        count: int,
+        *,
+        kelurahan: str = "35.73.05.1005",
+        level: GroupLevel = GroupLevel.RW,
+        members: int = 0,
+    ) -> list[Chat]:
+        """Groups that already have the bot and a registration (as if /daftar had run)."""
+        chats: list[Chat] = []
+        now = self.clock.now()
+        async with self.services.sessions.begin() as session:
+            for i in range(count):
+                leader = self.world.add_user(f"Ketua {level.value.upper()} {i + 1}")
+                people = [self.world.add_user(f"Warga {i + 1}.{j + 1}") for j in range(members)]
+                chat = self.world.add_group(
+                    f"{level.value.upper()} {i + 1:02d}",
+                    "supergroup",
+                    admins=[leader],
+                    members=people,
+                )
+                # Put the bot in without updates: registration is what these tests start from.
+                chat.bot_member = Member(self.world.bot, "member")
+                session.add(
+                    Group(
+                        chat_id=chat.id,
+                        title=chat.title or "",
+                        chat_type="supergroup",
+                        level=level,
+                        kelurahan_code=kelurahan,
+                        rw=i + 1,
+                        rt=1 if level is GroupLevel.RT else None,
+                        subscribed=True,
+                        subscribed_by=leader.id,
+                        subscribed_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                chats.append(chat)
+        return chats
 
     async def run_due(self) -> list[BroadcastSummary]:
         """Run every broadcast whose time has come on the test clock, as the jobs would."""
