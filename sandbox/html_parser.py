@@ -165,7 +165,7 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
                     raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
                 if at(i) not in (ord("'"), ord('"')):
                     token_begin = i
-                    while chr(at(i)).isalnum() and at(i) < 128 or at(i) in b".-":
+                    while (at(i) < 128 and chr(at(i)).isalnum()) or at(i) in b".-":
                         i += 1
                     value = b[token_begin:i].decode("ascii").lower()
                     if at(i) not in _SPACES and at(i) != ord(">"):

@@ -259,8 +259,8 @@ class BotApi:
         )
         return (caption, entities) if caption else (None, None)
 
-    def _file(self, value: UploadedFile | str, kind: str) -> tuple[StoredFile, bool]:
-        """The stored file a send refers to and whether it was uploaded just now."""
+    def _file(self, value: UploadedFile | str, kind: str) -> StoredFile:
+        """The stored file a send uploads, or refers to by file_id."""
         if isinstance(value, UploadedFile):
             limit = _MAX_PHOTO if kind == "photos" else _MAX_UPLOAD
             if len(value.data) > limit:
@@ -269,19 +269,19 @@ class BotApi:
                 raise bad_request("file must be non-empty")
             ctype = value.content_type
             mime = None if ctype in ("", "application/octet-stream") else ctype
-            return self.world.store_file(value.data, value.filename, mime, kind=kind), True
+            return self.world.store_file(value.data, value.filename, mime, kind=kind)
         stored = self.world.files.get(value)
         if stored is not None:
-            return stored, False
+            return stored
         if value.startswith(("http://", "https://")):
             # No internet here: the sandbox can't fetch the URL, so it stands in an empty file.
             name = value.rsplit("/", 1)[-1] or None
-            return self.world.store_file(b"", name, None, kind=kind), True
+            return self.world.store_file(b"", name, None, kind=kind)
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def m_sendPhoto(self, p: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat_for_send(p["chat_id"])
-        stored, fresh = self._file(p["photo"], "photos")
+        stored = self._file(p["photo"], "photos")
         size = image_size(stored.data) if stored.data else (1, 1)
         if size is None:
             raise bad_request("IMAGE_PROCESS_FAILED")
@@ -318,7 +318,7 @@ class BotApi:
     def m_sendDocument(self, p: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat_for_send(p["chat_id"])
         caption = self._caption(p)
-        stored, _ = self._file(p["document"], "documents")
+        stored = self._file(p["document"], "documents")
         message = self._new_message(chat, p)
         message.caption, message.caption_entities = caption
         message.document = self.world.document_api(stored)

@@ -142,9 +142,7 @@ class BotApiServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]
         self.base_url = f"http://{self.config.host}:{port}"
         self._webhook_task = asyncio.create_task(self._deliver_webhooks())
         return self.base_url
@@ -407,7 +405,9 @@ class BotApiServer:
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.config.token:
-            return self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self._answer(
+                401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
         path = request.match_info["path"]
         for stored in self.world.files.values():
             if stored.file_path == path:

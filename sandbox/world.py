@@ -448,7 +448,9 @@ class World:
             raise ValueError("only basic groups migrate")
         by = by or self._some_admin(old)
         new = self.add_group(old.title or "", "supergroup")
-        new.members = {uid: Member(m.user, m.status, m.is_anonymous) for uid, m in old.members.items()}
+        new.members = {
+            uid: Member(m.user, m.status, m.is_anonymous) for uid, m in old.members.items()
+        }
         if old.bot_member is not None:
             new.bot_member = Member(self.bot, old.bot_member.status)
         new.migrated_from = old.id

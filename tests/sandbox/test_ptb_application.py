@@ -172,7 +172,9 @@ async def test_ptb_requests_pass_strict_validation(bot_api_server: BotApiServer,
         assert await ptb_bot.get_my_commands(scope=scope, language_code="id") == tuple(commands)
     assert await ptb_bot.get_my_commands() == ()
     assert await ptb_bot.delete_my_commands(scope=BotCommandScopeChat(group.id), language_code="id")
-    assert await ptb_bot.get_my_commands(scope=BotCommandScopeChat(group.id), language_code="id") == ()
+    assert (
+        await ptb_bot.get_my_commands(scope=BotCommandScopeChat(group.id), language_code="id") == ()
+    )
 
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Baca", callback_data="read")]])
     first = await ptb_bot.send_message(

@@ -51,7 +51,10 @@ async def test_get_with_query_string_and_case_insensitive_method(
     bot_api_server: BotApiServer, siti: User
 ):
     url = f"{bot_api_server.api_url}{bot_api_server.token}/SENDMESSAGE"
-    async with aiohttp.ClientSession() as s, s.get(url, params={"chat_id": siti.id, "text": "x"}) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.get(url, params={"chat_id": siti.id, "text": "x"}) as r,
+    ):
         assert r.status == 200
         assert (await r.json())["result"]["text"] == "x"
 
@@ -97,7 +100,12 @@ async def test_wrong_types(bot_api_server: BotApiServer, siti: User):
         bot_api_server, "editMessageText", chat_id=siti.id, message_id="tiga", text="x"
     ) == bad('field "message_id" must be of type Integer')
     assert await call(
-        bot_api_server, "sendMessage", body="json", chat_id=siti.id, text="x", disable_notification="maybe"
+        bot_api_server,
+        "sendMessage",
+        body="json",
+        chat_id=siti.id,
+        text="x",
+        disable_notification="maybe",
     ) == bad('field "disable_notification" must be of type Boolean')
     assert await call(
         bot_api_server, "sendMessage", chat_id=siti.id, text="x", reply_markup="{not json"
@@ -116,7 +124,11 @@ async def test_text_length_is_counted_after_entity_parsing(
     bot_api_server: BotApiServer, siti: User
 ):
     ok = await call(
-        bot_api_server, "sendMessage", chat_id=siti.id, text=f"<b>{'a' * 4096}</b>", parse_mode="HTML"
+        bot_api_server,
+        "sendMessage",
+        chat_id=siti.id,
+        text=f"<b>{'a' * 4096}</b>",
+        parse_mode="HTML",
     )
     assert ok[0] == 200
     assert await call(bot_api_server, "sendMessage", chat_id=siti.id, text="a" * 4097) == bad(
@@ -130,7 +142,9 @@ async def test_text_length_is_counted_after_entity_parsing(
 
 @pytest.mark.parametrize("text", ["", "   \n ", "<b> </b>"])
 async def test_empty_text(bot_api_server: BotApiServer, siti: User, text: str):
-    answer = await call(bot_api_server, "sendMessage", chat_id=siti.id, text=text, parse_mode="HTML")
+    answer = await call(
+        bot_api_server, "sendMessage", chat_id=siti.id, text=text, parse_mode="HTML"
+    )
     assert answer == bad("message text is empty")
 
 
@@ -149,29 +163,34 @@ async def test_empty_text(bot_api_server: BotApiServer, siti: User, text: str):
 async def test_html_telegram_cannot_parse(
     bot_api_server: BotApiServer, siti: User, html: str, reason: str
 ):
-    answer = await call(bot_api_server, "sendMessage", chat_id=siti.id, text=html, parse_mode="HTML")
+    answer = await call(
+        bot_api_server, "sendMessage", chat_id=siti.id, text=html, parse_mode="HTML"
+    )
     assert answer == bad(f"can't parse entities: {reason}")
 
 
 async def test_byte_offsets_count_utf8_bytes(bot_api_server: BotApiServer, siti: User):
-    answer = await call(bot_api_server, "sendMessage", chat_id=siti.id, text="é <x>", parse_mode="HTML")
+    answer = await call(
+        bot_api_server, "sendMessage", chat_id=siti.id, text="é <x>", parse_mode="HTML"
+    )
     assert answer == bad('can\'t parse entities: Unsupported start tag "x" at byte offset 3')
 
 
 async def test_every_allowed_tag_parses_into_entities(bot_api_server: BotApiServer, siti: User):
     html = (
-        '<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s>'
+        "<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s>"
         '<strike>k</strike><del>d</del><span class="tg-spoiler">p</span><tg-spoiler>t</tg-spoiler>'
         '<a href="https://kpu.go.id">a</a><code>c</code><pre><code class="language-python">x'
-        '</code></pre><blockquote expandable>q</blockquote><tg-emoji emoji-id="5368324170671202286">'
-        "👍</tg-emoji> &lt;&gt;&amp;&quot;&#65;&#x42;"
+        "</code></pre><blockquote expandable>q</blockquote>"
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>'
+        " &lt;&gt;&amp;&quot;&#65;&#x42;"
     )
     status, body = await call(
         bot_api_server, "sendMessage", chat_id=siti.id, text=html, parse_mode="HTML"
     )
     assert status == 200, body
     result = body["result"]
-    assert result["text"] == "bsieunskdptacxq👍 <>&\"AB"
+    assert result["text"] == 'bsieunskdptacxq👍 <>&"AB'
     kinds = [e["type"] for e in result["entities"]]
     assert kinds == [
         "bold", "bold", "italic", "italic", "underline", "underline", "strikethrough",
@@ -195,14 +214,24 @@ async def test_callback_data_must_be_1_to_64_bytes(bot_api_server: BotApiServer,
 
 
 async def test_at_most_100_buttons(bot_api_server: BotApiServer, siti: User):
-    rows = [[{"text": f"{r}.{c}", "callback_data": f"{r}.{c}"} for c in range(8)] for r in range(13)]
+    rows = [
+        [{"text": f"{r}.{c}", "callback_data": f"{r}.{c}"} for c in range(8)] for r in range(13)
+    ]
     answer = await call(
-        bot_api_server, "sendMessage", chat_id=siti.id, text="x", reply_markup={"inline_keyboard": rows}
+        bot_api_server,
+        "sendMessage",
+        chat_id=siti.id,
+        text="x",
+        reply_markup={"inline_keyboard": rows},
     )
     assert answer == bad("BUTTONS_TOO_MUCH")
     rows[-1] = rows[-1][:4]  # 12 * 8 + 4 = 100
     status, _ = await call(
-        bot_api_server, "sendMessage", chat_id=siti.id, text="x", reply_markup={"inline_keyboard": rows}
+        bot_api_server,
+        "sendMessage",
+        chat_id=siti.id,
+        text="x",
+        reply_markup={"inline_keyboard": rows},
     )
     assert status == 200
 
@@ -285,7 +314,11 @@ async def test_deleting(bot_api_server: BotApiServer, siti: User):
 async def test_callback_answers(bot_api_server: BotApiServer, siti: User):
     world = bot_api_server.world
     _, sent = await call(
-        bot_api_server, "sendMessage", chat_id=siti.id, text="Sudah baca?", reply_markup=keyboard("ack")
+        bot_api_server,
+        "sendMessage",
+        chat_id=siti.id,
+        text="Sudah baca?",
+        reply_markup=keyboard("ack"),
     )
     query_id = world.press_button(siti, siti, sent["result"]["message_id"], "ack")
     assert [q.id for q in world.unanswered_callbacks()] == [query_id]
@@ -341,7 +374,9 @@ async def test_photo_must_be_an_image(bot_api_server: BotApiServer, siti: User):
 
 
 async def test_chat_action(bot_api_server: BotApiServer, siti: User):
-    assert (await call(bot_api_server, "sendChatAction", chat_id=siti.id, action="typing"))[0] == 200
+    assert (await call(bot_api_server, "sendChatAction", chat_id=siti.id, action="typing"))[
+        0
+    ] == 200
     assert await call(bot_api_server, "sendChatAction", chat_id=siti.id, action="dancing") == bad(
         "wrong parameter action in request"
     )

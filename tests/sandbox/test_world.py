@@ -56,7 +56,10 @@ async def test_kicked_bot_gets_403(bot_api_server: BotApiServer, kind: str, ptb_
     siti = world.add_user("Siti")
     group = world.add_group("RT 05", kind, admins=[siti])  # type: ignore[arg-type]
     status, body = await call(bot_api_server, "sendMessage", chat_id=group.id, text="x")
-    assert (status, body["description"]) == (403, f"Forbidden: bot is not a member of the {kind} chat")
+    assert (status, body["description"]) == (
+        403,
+        f"Forbidden: bot is not a member of the {kind} chat",
+    )
     world.add_bot_to_group(group, by=siti)
     assert (await call(bot_api_server, "sendMessage", chat_id=group.id, text="x"))[0] == 200
     world.kick_bot(group)
@@ -190,9 +193,9 @@ async def test_members_and_admins(bot_api_server: BotApiServer, ptb_bot: Bot):
     chat = await ptb_bot.get_chat(group.id)
     assert (chat.title, chat.type) == ("RT 05", "supergroup")
     spec = load_spec()
-    status, body = await call(bot_api_server, "getChat", chat_id=group.id)
+    _, body = await call(bot_api_server, "getChat", chat_id=group.id)
     assert check_object(spec, "ChatFullInfo", body["result"]) == []
-    status, body = await call(bot_api_server, "getChatAdministrators", chat_id=group.id)
+    _, body = await call(bot_api_server, "getChatAdministrators", chat_id=group.id)
     assert check_object(spec, "Array of ChatMember", body["result"]) == []
 
 
@@ -203,7 +206,10 @@ async def test_leave_chat(bot_api_server: BotApiServer, ptb_bot: Bot):
     world.add_bot_to_group(group, by=siti)
     assert await ptb_bot.leave_chat(group.id) is True
     status, body = await call(bot_api_server, "sendMessage", chat_id=group.id, text="x")
-    assert (status, body["description"]) == (403, "Forbidden: bot is not a member of the group chat")
+    assert (status, body["description"]) == (
+        403,
+        "Forbidden: bot is not a member of the group chat",
+    )
 
 
 def test_ids_look_like_telegrams() -> None:
@@ -214,5 +220,5 @@ def test_ids_look_like_telegrams() -> None:
     group = world.add_group("G")
     supergroup = world.add_group("S", "supergroup")
     assert user.id > 0
-    assert -10**10 < group.id < 0
+    assert -(10**10) < group.id < 0
     assert str(supergroup.id).startswith("-100") and len(str(supergroup.id)) == 14
