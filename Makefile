@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## The main job: start the bot when a token is set, otherwise the rehearsal on the local Bot API server.
 run: $(STAMP)
-	$(PY) -m bot run
+	$(PY) -m bot start
 
 ## Set everything up and pass the test suite.
 test: $(STAMP)

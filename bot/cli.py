@@ -21,6 +21,8 @@ def _configure_logging(level: str) -> None:
     # httpx logs every request URL, and Telegram URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every job add/run at INFO; our own lines say what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
@@ -29,6 +31,28 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.token  # noqa: B018 - fails early with one clear line when the token is missing
     run_polling(settings)
     return 0
+
+
+def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.rehearsal import RehearsalOptions, rehearse
+
+    # The rehearsal prints its own progress; library chatter would drown it.
+    logging.getLogger().setLevel(logging.WARNING)
+    options = RehearsalOptions(speed=args.speed, seed=args.seed)
+    result = asyncio.run(rehearse(settings, options))
+    return 0 if result.ok else 1
+
+
+def _cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    """The README's main job: the bot when a token is set, otherwise the rehearsal."""
+    if settings.telegram_bot_token is None:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: running the rehearsal on the local Bot API server "
+            "(set the token in .env to run the real bot).",
+            file=sys.stderr,
+        )
+        return _cmd_rehearse(settings, args)
+    return _cmd_run(settings, args)
 
 
 def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -67,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot (long polling)").set_defaults(func=_cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    for name, func, help_text in (
+        ("rehearse", _cmd_rehearse, "play the whole timeline against the local Bot API server"),
+        ("start", _cmd_start, "run the bot if a token is set, otherwise the rehearsal"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--speed", type=float, default=60.0, help="simulated minutes per second")
+        p.add_argument("--seed", type=int, default=7)
+        p.set_defaults(func=func)
     for name, module, help_text in (
         ("messages", "messages.cli", "check or show library messages"),
         ("sandbox", "sandbox.cli", "run the local Bot API server"),

@@ -66,3 +66,24 @@ class ScaledClock:
 
     def seconds_until(self, when: datetime) -> float:
         return max(0.0, (when - self.now()).total_seconds() / self.speed)
+
+
+@dataclass
+class RehearsalClock:
+    """Sped-up time that can skip ahead: the rehearsal jumps over the quiet hours between
+    reminders and runs the busy minutes at `speed` (60: one real second is one minute)."""
+
+    start: datetime
+    speed: float = 60.0
+    _origin: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self.start + (datetime.now(UTC) - self._origin) * self.speed
+
+    def seconds_until(self, when: datetime) -> float:
+        return max(0.0, (when - self.now()).total_seconds() / self.speed)
+
+    def jump(self, to: datetime) -> None:
+        """Continue from `to` (never backwards: time already shown stays shown)."""
+        if to > self.now():
+            self.start, self._origin = to, datetime.now(UTC)

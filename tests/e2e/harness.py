@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.app import KentonganApp, build_application
 from bot.core.clock import FixedClock
+from bot.runner import polling
 from bot.services import Services
 from bot.settings import Settings
 from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
@@ -194,17 +195,6 @@ async def running_kentongan(
             clock=clock,
             engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
         )
-        # run_polling would call post_init/post_shutdown; polling by hand we call them ourselves.
-        async with app:
-            assert app.post_init is not None and app.post_shutdown is not None
-            await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
-            try:
-                await server.wait_for_call("getUpdates")
-                yield Harness(server=server, app=app, clock=clock, settings=app_settings)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await app.post_shutdown(app)
+        async with polling(app):
+            await server.wait_for_call("getUpdates")
+            yield Harness(server=server, app=app, clock=clock, settings=app_settings)
