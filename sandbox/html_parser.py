@@ -6,6 +6,7 @@ offsets and lengths are in UTF-16 code units, as in the Bot API.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ _SIMPLE = {
     "tg-spoiler": "spoiler",
 }
 _SPACES = frozenset(b" \t\r\n\0\v")
+_SPECIAL = re.compile(rb"[<&]")
 _NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 
 
@@ -106,6 +108,16 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
 
     i = 0
     while i < n:
+        # Plain text up to the next '<' or '&' is copied in one go: both are ASCII, so the
+        # chunk ends on a character boundary.
+        special = _SPECIAL.search(b, i)
+        stop = special.start() if special else n
+        if stop > i:
+            chunk = b[i:stop]
+            pending += chunk
+            utf16 += len(chunk) if chunk.isascii() else _utf16_len(chunk.decode("utf-8"))
+            i = stop
+            continue
         c = b[i]
         if c == ord("&"):
             decoded = _decode_entity(b, i)
@@ -119,9 +131,8 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
                 raise HtmlParseError(
                     f'Unescaped "&" at byte offset {i} (sandbox strict mode; write &amp;)'
                 )
-        if c != ord("<"):
-            if (c & 0xC0) != 0x80:  # first byte of a UTF-8 character
-                utf16 += 2 if c >= 0xF0 else 1
+        if c != ord("<"):  # a '&' kept literally, as Telegram does
+            utf16 += 1
             pending.append(c)
             i += 1
             continue

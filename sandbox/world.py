@@ -293,6 +293,7 @@ class World:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._changed = asyncio.Event()
+        self._waiting = 0
         self._listeners: list[Callable[[], None]] = []
         self.users[GROUP_ANONYMOUS_BOT_ID] = User(
             GROUP_ANONYMOUS_BOT_ID, "Group", username="GroupAnonymousBot", is_bot=True
@@ -302,13 +303,17 @@ class World:
 
     def changed(self) -> None:
         """Wake everyone waiting on the world (long polls, ``wait_for_*`` helpers)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._waiting:  # a fresh Event only when someone waits: this runs on every call
+            self._changed.set()
+            self._changed = asyncio.Event()
+            self._waiting = 0
         for listener in self._listeners:
             listener()
 
     async def wait_changed(self, timeout: float) -> bool:
+        """Wait until the next change or ``timeout`` seconds; whether something changed."""
         event = self._changed
+        self._waiting += 1
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
