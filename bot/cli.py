@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--speed", type=float, default=60.0, help="simulated minutes per second")
         p.add_argument("--seed", type=int, default=7)
         p.set_defaults(func=func)
+    from bot import shell
+
+    shell.add_parsers(sub)
     for name, module, help_text in (
         ("messages", "messages.cli", "check or show library messages"),
         ("sandbox", "sandbox.cli", "run the local Bot API server"),

@@ -67,3 +67,30 @@ async def rebuild_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -
     count = sum(schedule_broadcast(job_queue, b) for b in broadcasts)
     log.info("scheduled %d broadcast job(s) from the database", count)
     return count
+
+
+async def sync_jobs(context: BotContext) -> None:
+    """Every minute: pick up broadcasts made or cancelled elsewhere (the shell, another admin).
+
+    The database is the source of truth; jobs are only how the bot waits for their time.
+    """
+    services = context.services
+    job_queue = context.job_queue
+    assert job_queue is not None
+    async with services.sessions() as session:
+        rows = (await session.execute(select(Broadcast.id, Broadcast.status))).all()
+    active = (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING)
+    wanted = {bid for bid, status in rows if status in active}
+    for bid, _status in rows:
+        has_job = bool(job_queue.get_jobs_by_name(job_name(bid)))
+        if bid in wanted and not has_job and not services.broadcasts.is_running(bid):
+            async with services.sessions() as session:
+                broadcast = await session.get(Broadcast, bid)
+            if broadcast is not None:
+                schedule_broadcast(job_queue, broadcast)
+        elif bid not in wanted and has_job:
+            unschedule_broadcast(job_queue, bid)
+
+
+def start_sync(job_queue: JobQueue[Any], interval: float = 60.0) -> None:
+    job_queue.run_repeating(sync_jobs, interval=interval, first=interval, name="sync-broadcasts")

@@ -7,26 +7,17 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.core.broadcasts import STATUS_LABEL
 from bot.core.clock import Clock
 from bot.core.election import ElectionProfile
 from db.engine import SessionFactory
-from db.models import Broadcast, BroadcastStatus
+from db.models import Broadcast
 from messages.render import render
 from scheduler.engine import BroadcastSummary
 
 log = logging.getLogger(__name__)
 
 ACK_LABEL = "✅ Sudah dibaca"
-
-STATUS_LABEL = {
-    BroadcastStatus.DRAFT: "draf",
-    BroadcastStatus.AWAITING_APPROVAL: "menunggu persetujuan",
-    BroadcastStatus.SCHEDULED: "terjadwal",
-    BroadcastStatus.RUNNING: "sedang dikirim",
-    BroadcastStatus.DONE: "selesai",
-    BroadcastStatus.CANCELLED: "dibatalkan",
-    BroadcastStatus.SKIPPED: "dilewati",
-}
 
 
 def render_broadcast(broadcast: Broadcast, profile: ElectionProfile, clock: Clock) -> str:

@@ -1,4 +1,8 @@
-"""Who a broadcast goes to: all, rw, rt, kecamatan:<code> or kelurahan:<code>, with /rw or /rt."""
+"""Who a broadcast goes to: all, rw, rt, kecamatan:<code> or kelurahan:<code>, with /rw or /rt.
+
+A follow-up nudge goes to `unacked:<broadcast id>` (optionally `/kecamatan:<code>`): the groups
+that received that broadcast and have not acknowledged it, resolved when the nudge is sent.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Group, GroupLevel, Kecamatan, Kelurahan
+from bot.core.acks import acknowledged_groups
+from db.models import Broadcast, Delivery, DeliveryStatus, Group, GroupLevel, Kecamatan, Kelurahan
 
 _SPEC = re.compile(
     r"^(?:(?P<all>all)|(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?"
     r"(?:/?(?P<level>rw|rt))?$"
 )
+_UNACKED = re.compile(r"^unacked:(?P<id>[0-9]+)(?:/kecamatan:(?P<code>[0-9.]+))?$")
 
 
 class AudienceError(ValueError):
@@ -25,9 +31,14 @@ class Audience:
     kecamatan_code: str | None = None
     kelurahan_code: str | None = None
     level: GroupLevel | None = None
+    # A follow-up: only groups that got this broadcast and have not acknowledged it.
+    unacked_of: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Audience:
+        unacked = _UNACKED.match(spec.strip().lower())
+        if unacked:
+            return cls(kecamatan_code=unacked["code"], unacked_of=int(unacked["id"]))
         match = _SPEC.match(spec.strip().lower())
         if not match or not spec.strip():
             raise AudienceError(
@@ -42,6 +53,9 @@ class Audience:
         return cls(level=level)
 
     def spec(self) -> str:
+        if self.unacked_of is not None:
+            scope = f"/kecamatan:{self.kecamatan_code}" if self.kecamatan_code else ""
+            return f"unacked:{self.unacked_of}{scope}"
         base = (
             f"kecamatan:{self.kecamatan_code}"
             if self.kecamatan_code
@@ -69,6 +83,13 @@ class Audience:
             )
         if self.level:
             query = query.where(Group.level == self.level)
+        if self.unacked_of is not None:
+            delivered = select(Delivery.group_id).where(
+                Delivery.broadcast_id == self.unacked_of, Delivery.status == DeliveryStatus.SENT
+            )
+            query = query.where(
+                Group.id.in_(delivered), Group.id.not_in(acknowledged_groups(self.unacked_of))
+            )
         return query
 
     async def count(self, session: AsyncSession) -> int:
@@ -80,10 +101,14 @@ class Audience:
             raise AudienceError(f"kecamatan {self.kecamatan_code} is not on the map")
         if self.kelurahan_code and await session.get(Kelurahan, self.kelurahan_code) is None:
             raise AudienceError(f"kelurahan {self.kelurahan_code} is not on the map")
+        if self.unacked_of is not None and await session.get(Broadcast, self.unacked_of) is None:
+            raise AudienceError(f"broadcast {self.unacked_of} does not exist")
 
     async def describe(self, session: AsyncSession) -> str:
         """In Bahasa Indonesia, for previews: 'grup RW di Kecamatan Klojen'."""
         who = {None: "semua grup", GroupLevel.RW: "grup RW", GroupLevel.RT: "grup RT"}[self.level]
+        if self.unacked_of is not None:
+            who = f"grup yang belum konfirmasi siaran #{self.unacked_of}"
         if self.kecamatan_code:
             kec = await session.get(Kecamatan, self.kecamatan_code)
             return f"{who} di Kecamatan {kec.name if kec else self.kecamatan_code}"

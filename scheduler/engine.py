@@ -278,7 +278,15 @@ class BroadcastEngine:
                             unclaimed.pop()
                             for _ in range(min(len(unclaimed), self.config.claim_batch))
                         ]
-                        await claim(self.sessions, [i.delivery_id for i in batch], self.clock.now())
+                        claimed = await claim(
+                            self.sessions,
+                            broadcast_id,
+                            [i.delivery_id for i in batch],
+                            self.clock.now(),
+                        )
+                        if not claimed:  # cancelled in the database, maybe by another process
+                            self._stopping.add(broadcast_id)
+                            return None
                         for item in batch:
                             queue.put_nowait(item)
                         continue
@@ -436,9 +444,16 @@ class BroadcastEngine:
         async with self.sessions.begin() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             assert broadcast is not None
-            if broadcast_id in self._stopping:
+            if broadcast.status is BroadcastStatus.CANCELLED:
+                await self._skip_remaining(
+                    session, broadcast_id, broadcast.status_reason or "dibatalkan", now
+                )
+                self._stopping.discard(broadcast_id)
+                summary = await self._summary(session, broadcast)
+            elif broadcast_id in self._stopping:
                 return await self._summary(session, broadcast)
-            summary = await self._finish_in(session, broadcast, now)
+            else:
+                summary = await self._finish_in(session, broadcast, now)
         if self.on_finished is not None:
             try:
                 await self.on_finished(summary, broadcast)

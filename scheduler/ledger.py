@@ -14,24 +14,35 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.core.clock import Clock
 from db.engine import SessionFactory
-from db.models import Delivery, DeliveryStatus
+from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 
-async def claim(sessions: SessionFactory, delivery_ids: Sequence[int], now: datetime) -> None:
-    if not delivery_ids:
-        return
+async def claim(
+    sessions: SessionFactory, broadcast_id: int, delivery_ids: Sequence[int], now: datetime
+) -> bool:
+    """Mark deliveries as being sent; False (and nothing claimed) if the broadcast was cancelled.
+
+    Reading the status here lets a cancel from anywhere (another process, the shell) stop a
+    running broadcast within one batch.
+    """
     async with sessions.begin() as session:
+        status = await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+        if status is BroadcastStatus.CANCELLED:
+            return False
+        if not delivery_ids:
+            return True
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_(delivery_ids))
             .values(status=DeliveryStatus.SENDING, claimed_at=now, updated_at=now)
         )
+    return True
 
 
 class ResultWriter:

@@ -17,6 +17,16 @@ from messages.render import render
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.audience import Audience, AudienceError
 
+STATUS_LABEL = {
+    BroadcastStatus.DRAFT: "draf",
+    BroadcastStatus.AWAITING_APPROVAL: "menunggu persetujuan",
+    BroadcastStatus.SCHEDULED: "terjadwal",
+    BroadcastStatus.RUNNING: "sedang dikirim",
+    BroadcastStatus.DONE: "selesai",
+    BroadcastStatus.CANCELLED: "dibatalkan",
+    BroadcastStatus.SKIPPED: "dilewati",
+}
+
 # A one-off broadcast stays useful for a day unless it says otherwise.
 DEFAULT_VALIDITY = timedelta(hours=24)
 
@@ -174,7 +184,7 @@ async def approve(
 async def cancel(
     session: AsyncSession, actor: Actor, broadcast_id: int, now: datetime
 ) -> Broadcast:
-    """Cancel a broadcast that has not started; a running one is stopped by the engine."""
+    """Cancel a broadcast; a running one stops within one claim batch (the rest are skipped)."""
     broadcast = await _get(session, broadcast_id)
     if not actor.is_admin and broadcast.created_by != actor.user_id:
         raise PermissionDenied("Operator hanya dapat membatalkan draf buatannya sendiri.")
@@ -184,11 +194,10 @@ async def cancel(
         BroadcastStatus.SKIPPED,
         BroadcastStatus.CANCELLED,
     ):
-        raise DraftRefused(f"Siaran #{broadcast.id} sudah {broadcast.status.value}.")
-    if broadcast.status is not BroadcastStatus.RUNNING:
-        broadcast.status = BroadcastStatus.CANCELLED
-        broadcast.status_reason = f"dibatalkan oleh {actor.user_id}"
-        broadcast.finished_at = now
+        raise DraftRefused(f"Siaran #{broadcast.id} sudah {STATUS_LABEL[broadcast.status]}.")
+    broadcast.status = BroadcastStatus.CANCELLED
+    broadcast.status_reason = f"dibatalkan oleh {actor.user_id}"
+    broadcast.finished_at = now
     audit(session, now, actor.user_id, "broadcast.cancel", f"broadcast:{broadcast.id}")
     return broadcast
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
-    from bot.jobs import rebuild_jobs
+    from bot.jobs import rebuild_jobs, start_sync
     from scheduler.timeline import load_timeline, sync_timeline
 
     services = application.bot_data.services
@@ -35,6 +35,8 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         report.unchanged,
     )
     await rebuild_jobs(application)
+    assert application.job_queue is not None
+    start_sync(application.job_queue)
     await set_commands(application.bot)
 
 

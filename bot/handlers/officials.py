@@ -283,6 +283,18 @@ async def siaran_typed(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if flow is None or flow.awaiting is None or message is None:
         return  # not ours: the residents' handlers in the next group answer it
+    # From here the text is the flow's, answered or refused: no other handler may answer it.
+    try:
+        await _typed_step(update, context, flow, message)
+    except Exception:
+        log.exception("typed /siaran input failed")
+        await message.reply_text(
+            "Maaf, terjadi kesalahan. Coba kirim lagi, atau mulai ulang /siaran."
+        )
+    raise ApplicationHandlerStop
+
+
+async def _typed_step(update: Update, context: BotContext, flow: SiaranFlow, message: Any) -> None:
     actor = await _actor(update, context)
     if actor is None:
         return
@@ -306,7 +318,6 @@ async def siaran_typed(update: Update, context: BotContext) -> None:
             return
         flow.awaiting = None
         await _show_preview(update, context, flow, actor)
-    raise ApplicationHandlerStop
 
 
 async def _confirm(update: Update, context: BotContext, flow: SiaranFlow, actor: Actor) -> None:
@@ -441,9 +452,9 @@ async def _cancel(update: Update, context: BotContext, broadcast_id: int, verb: 
     services = context.services
     now = services.clock.now()
     try:
+        running = services.broadcasts.is_running(broadcast_id)
         async with services.sessions.begin() as session:
-            broadcast = await cancel(session, actor, broadcast_id, now)
-            running = broadcast.status is BroadcastStatus.RUNNING
+            await cancel(session, actor, broadcast_id, now)
     except (DraftRefused, PermissionDenied) as exc:
         return str(exc)
     assert context.job_queue is not None

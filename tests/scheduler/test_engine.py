@@ -283,3 +283,32 @@ async def test_expiry_during_a_run_skips_the_rest(
     summary = await engine.run(broadcast_id)
     assert summary.status is BroadcastStatus.DONE
     assert summary.sent == 10 and summary.skipped == 20
+
+
+async def test_cancel_in_the_database_stops_a_running_broadcast(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """A cancel from another process (the shell) reaches the engine within one claim batch."""
+    await add_groups(sessions, 100)
+    broadcast_id = await _broadcast(sessions, clock)
+
+    def script(message, nth):  # type: ignore[no-untyped-def]
+        if len(sender.calls) == 10:
+            import sqlite3
+
+            # Another process writes the cancel: a separate, synchronous connection.
+            url = str(sessions.kw["bind"].url.database)
+            with sqlite3.connect(url) as conn:
+                conn.execute(
+                    "UPDATE broadcasts SET status='cancelled', status_reason='dari shell' "
+                    "WHERE id=?",
+                    (broadcast_id,),
+                )
+        return None
+
+    sender = RecordingSender(script=script)
+    config = EngineConfig(rate=5000, workers=1, claim_batch=8)
+    summary = await _engine(sessions, clock, sender, config=config).run(broadcast_id)
+    assert summary.status is BroadcastStatus.CANCELLED
+    assert 10 <= summary.sent <= 16  # at most the batch already claimed goes out
+    assert summary.sent + summary.skipped == 100
