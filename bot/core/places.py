@@ -1,0 +1,86 @@
+"""The city's map as the flows show it: kecamatan, their kelurahan, and labels for an RW or RT."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.regions import Region
+from db.models import Kecamatan, Kelurahan
+
+
+@dataclass(frozen=True)
+class Place:
+    """One kelurahan with its kecamatan, plain data."""
+
+    code: str
+    name: str
+    kecamatan_code: str
+    kecamatan: str
+
+
+async def load_regions(session: AsyncSession) -> list[Region]:
+    """The map as stored (loaded from data/kota-malang-wilayah.csv at start-up), for matching."""
+    rows = (
+        await session.execute(
+            select(Kelurahan, Kecamatan.name)
+            .join(Kecamatan, Kelurahan.kecamatan_code == Kecamatan.code)
+            .order_by(Kelurahan.code)
+        )
+    ).all()
+    return [
+        Region(
+            kecamatan_code=kel.kecamatan_code,
+            kecamatan=kec_name,
+            kelurahan_code=kel.code,
+            kelurahan=kel.name,
+            alt_names=tuple(a for a in kel.alt_names.split(";") if a),
+        )
+        for kel, kec_name in rows
+    ]
+
+
+async def kecamatan_list(session: AsyncSession) -> list[tuple[str, str]]:
+    """(code, name) of every kecamatan, by code."""
+    rows = await session.execute(select(Kecamatan.code, Kecamatan.name).order_by(Kecamatan.code))
+    return [(code, name) for code, name in rows.all()]
+
+
+async def kelurahan_in(session: AsyncSession, kecamatan_code: str) -> list[Place]:
+    """The kelurahan of one kecamatan, by name."""
+    return [p for p in await all_places(session) if p.kecamatan_code == kecamatan_code]
+
+
+async def all_places(session: AsyncSession) -> list[Place]:
+    """Every kelurahan with its kecamatan, by kecamatan code and then kelurahan name."""
+    rows = (
+        await session.execute(
+            select(Kelurahan.code, Kelurahan.name, Kecamatan.code, Kecamatan.name)
+            .join(Kecamatan, Kelurahan.kecamatan_code == Kecamatan.code)
+            .order_by(Kecamatan.code, Kelurahan.name)
+        )
+    ).all()
+    return [Place(*row) for row in rows]
+
+
+async def place(session: AsyncSession, kelurahan_code: str) -> Place | None:
+    row = (
+        await session.execute(
+            select(Kelurahan.code, Kelurahan.name, Kecamatan.code, Kecamatan.name)
+            .join(Kecamatan, Kelurahan.kecamatan_code == Kecamatan.code)
+            .where(Kelurahan.code == kelurahan_code)
+        )
+    ).first()
+    return Place(*row) if row else None
+
+
+async def kecamatan_name(session: AsyncSession, code: str) -> str | None:
+    kec = await session.get(Kecamatan, code)
+    return kec.name if kec else None
+
+
+def area_label(rw: int, rt: int | None = None) -> str:
+    """'RW 05' or 'RT 03 / RW 05', the way residents write them."""
+    return f"RT {rt:02d} / RW {rw:02d}" if rt is not None else f"RW {rw:02d}"

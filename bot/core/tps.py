@@ -1,0 +1,408 @@
+"""The TPS registry: officials import it from a CSV, residents look their TPS up by RW and RT.
+
+The CSV has a header row; columns (case-insensitive, in any order; aliases in brackets):
+
+    kelurahan  (kel, desa)           code 35.73.05.1005 or a name ("Sumbersari", "Oro-oro Dowo")
+    tps        (no_tps, nomor_tps)    the TPS number within the kelurahan: 1..999
+    alamat     (lokasi, tempat)       where it is, up to 255 characters
+    rw                                the RW(s) it serves: "5", "5;6", "1-3"
+    rt         (optional)             the RT(s) of that one RW: "1-4;7"; empty = the whole RW
+    peta       (map, maps, link)      optional http(s) link to a map
+
+The delimiter is a comma or a semicolon (Excel in Indonesian saves ";"); lists inside a cell
+may use ";", ",", "/" or spaces. A TPS may take several rows (RT 1-4 of RW 5 and RT 1-2 of
+RW 6); its address must then be the same on each.
+
+Import replaces the registry of every kelurahan named in the file, and leaves the others as
+they were, so a kecamatan can send just its own file. One bad row and nothing is imported;
+every bad row is reported with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.audit import audit
+from bot.core.places import area_label
+from bot.core.regions import Region, match_kelurahan
+from db.models import Tps, TpsArea
+
+MAX_BYTES = 2_000_000
+MAX_ROWS = 10_000
+MAX_TPS_NUMBER = 999
+MAX_AREA_NUMBER = 99
+
+_COLUMNS = {
+    "kelurahan": ("kelurahan", "kel", "desa", "kode_kelurahan", "kelurahan_desa"),
+    "tps": ("tps", "no_tps", "nomor_tps", "nomor", "no"),
+    "alamat": ("alamat", "lokasi", "tempat", "alamat_tps", "lokasi_tps"),
+    "rw": ("rw",),
+    "rt": ("rt",),
+    "peta": ("peta", "map", "maps", "link", "link_peta", "url"),
+}
+_REQUIRED = ("kelurahan", "tps", "alamat", "rw")
+_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+HEADER_HELP = (
+    "Baris pertama harus judul kolom: kelurahan,tps,alamat,rw,rt,peta (rt dan peta boleh kosong)."
+)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int  # 1-based line in the file (the header is line 1)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"baris {self.line}: {self.reason}"
+
+
+@dataclass
+class TpsEntry:
+    kelurahan_code: str
+    number: int
+    address: str
+    map_url: str | None
+    areas: set[tuple[int, int | None]] = field(default_factory=set)
+    first_line: int = 0
+
+
+@dataclass(frozen=True)
+class ParsedRegistry:
+    entries: list[TpsEntry]
+    problems: list[RowProblem]
+
+    @property
+    def kelurahan_codes(self) -> list[str]:
+        return sorted({e.kelurahan_code for e in self.entries})
+
+
+class RegistryRejected(Exception):
+    """The file was not imported; ``problems`` says why, line by line."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 as spreadsheets on Windows save it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def parse_numbers(text: str, limit: int = MAX_AREA_NUMBER) -> list[int]:
+    """'1-4;7' -> [1, 2, 3, 4, 7]; ValueError with an Indonesian reason if it is not that."""
+    numbers: list[int] = []
+    for part in (p for p in re.split(r"[;,/\s]+", text.strip()) if p):
+        span = re.fullmatch(r"0*(\d{1,3})(?:\s*[-–]\s*0*(\d{1,3}))?", part)
+        if span is None:
+            raise ValueError(f"“{part}” bukan nomor atau rentang nomor (contoh: 5 atau 1-4)")
+        low = int(span[1])
+        high = int(span[2]) if span[2] else low
+        if low < 1 or high > limit or high < low:
+            raise ValueError(f"“{part}” di luar 1–{limit}")
+        numbers.extend(range(low, high + 1))
+    return sorted(set(numbers))
+
+
+def _header_map(header: list[str]) -> tuple[dict[str, int], str | None]:
+    index: dict[str, int] = {}
+    for position, raw in enumerate(header):
+        name = re.sub(r"[^a-z_]", "", raw.strip().casefold().replace(" ", "_"))
+        for column, aliases in _COLUMNS.items():
+            if name in aliases and column not in index:
+                index[column] = position
+    missing = [c for c in _REQUIRED if c not in index]
+    if missing:
+        return index, f"kolom {', '.join(missing)} tidak ada. {HEADER_HELP}"
+    return index, None
+
+
+def _resolve_kelurahan(value: str, regions: list[Region]) -> str:
+    text = value.strip()
+    if _CODE.match(text):
+        if any(r.kelurahan_code == text for r in regions):
+            return text
+        raise ValueError(f"kode kelurahan {text} tidak ada di Kota Malang")
+    matches = match_kelurahan(text, regions)
+    if len(matches) == 1:
+        return matches[0].code
+    if not matches:
+        raise ValueError(f"kelurahan “{text[:40]}” tidak dikenal")
+    names = ", ".join(m.name for m in matches)
+    raise ValueError(f"kelurahan “{text[:40]}” bisa berarti {names}; tulis kodenya")
+
+
+def parse_registry(text: str, regions: list[Region]) -> ParsedRegistry:
+    """Every TPS the file describes, and every problem with its line number."""
+    problems: list[RowProblem] = []
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return ParsedRegistry([], [RowProblem(1, f"berkas kosong. {HEADER_HELP}")])
+    except csv.Error as exc:
+        return ParsedRegistry([], [RowProblem(1, f"bukan CSV yang sah ({exc})")])
+    index, header_problem = _header_map(header)
+    if header_problem:
+        return ParsedRegistry([], [RowProblem(reader.line_num, header_problem)])
+
+    entries: dict[tuple[str, int], TpsEntry] = {}
+    rows = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(RowProblem(reader.line_num, f"baris CSV rusak ({exc})"))
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        rows += 1
+        if rows > MAX_ROWS:
+            problems.append(RowProblem(line, f"lebih dari {MAX_ROWS} baris; bagi berkasnya"))
+            break
+
+        def cell(column: str, row: list[str] = row) -> str:
+            position = index.get(column)
+            return row[position].strip() if position is not None and position < len(row) else ""
+
+        reasons: list[str] = []
+        code = ""
+        try:
+            code = _resolve_kelurahan(cell("kelurahan"), regions) if cell("kelurahan") else ""
+            if not code:
+                reasons.append("kelurahan kosong")
+        except ValueError as exc:
+            reasons.append(str(exc))
+        number = 0
+        raw_number = cell("tps").upper().removeprefix("TPS").strip()
+        if not raw_number.isdigit() or not 1 <= int(raw_number) <= MAX_TPS_NUMBER:
+            reasons.append(f"nomor TPS “{cell('tps')[:20]}” harus angka 1–{MAX_TPS_NUMBER}")
+        else:
+            number = int(raw_number)
+        address = " ".join(cell("alamat").split())
+        if not address:
+            reasons.append("alamat kosong")
+        elif len(address) > 255:
+            reasons.append("alamat lebih dari 255 karakter")
+        rws: list[int] = []
+        rts: list[int] = []
+        try:
+            rws = parse_numbers(cell("rw"))
+            if not rws:
+                reasons.append("rw kosong")
+        except ValueError as exc:
+            reasons.append(f"rw: {exc}")
+        try:
+            rts = parse_numbers(cell("rt"))
+        except ValueError as exc:
+            reasons.append(f"rt: {exc}")
+        if rts and len(rws) > 1:
+            reasons.append("bila rt diisi, rw harus satu saja (pisahkan per baris)")
+        map_url = cell("peta") or None
+        if map_url and (
+            not map_url.startswith(("https://", "http://")) or len(map_url) > 255 or " " in map_url
+        ):
+            reasons.append("peta harus tautan http(s) tanpa spasi, paling panjang 255 karakter")
+        if reasons:
+            problems.append(RowProblem(line, "; ".join(reasons)))
+            continue
+        entry = entries.get((code, number))
+        if entry is None:
+            entry = TpsEntry(code, number, address, map_url, first_line=line)
+            entries[(code, number)] = entry
+        else:
+            if entry.address.casefold() != address.casefold():
+                problems.append(
+                    RowProblem(
+                        line,
+                        f"TPS {number} sudah tertulis di baris {entry.first_line} "
+                        "dengan alamat lain",
+                    )
+                )
+                continue
+            entry.map_url = entry.map_url or map_url
+        if rts:
+            entry.areas.update((rws[0], rt) for rt in rts)
+        else:
+            entry.areas.update((rw, None) for rw in rws)
+    if not entries and not problems:
+        problems.append(RowProblem(2, f"tidak ada baris TPS di bawah judul kolom. {HEADER_HELP}"))
+    return ParsedRegistry(list(entries.values()), problems)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kelurahan: int
+    tps: int
+    areas: int
+    replaced: int  # TPS rows that were there before for those kelurahan
+
+
+async def import_registry(
+    session: AsyncSession,
+    data: bytes,
+    regions: list[Region],
+    actor_id: int | None,
+    now: datetime,
+    *,
+    source: str = "",
+) -> ImportReport:
+    """Replace the registry of every kelurahan in the file; RegistryRejected if any row is bad.
+
+    The caller's transaction holds it all: on RegistryRejected nothing has been changed.
+    """
+    if len(data) > MAX_BYTES:
+        raise RegistryRejected(
+            [RowProblem(1, f"berkas lebih dari {MAX_BYTES // 1_000_000} MB; bagi per kecamatan")]
+        )
+    parsed = parse_registry(decode(data), regions)
+    if parsed.problems:
+        raise RegistryRejected(parsed.problems)
+    codes = parsed.kelurahan_codes
+    old_ids = (await session.scalars(select(Tps.id).where(Tps.kelurahan_code.in_(codes)))).all()
+    if old_ids:
+        await session.execute(delete(TpsArea).where(TpsArea.tps_id.in_(old_ids)))
+        await session.execute(delete(Tps).where(Tps.id.in_(old_ids)))
+    areas = 0
+    for entry in sorted(parsed.entries, key=lambda e: (e.kelurahan_code, e.number)):
+        tps = Tps(
+            kelurahan_code=entry.kelurahan_code,
+            number=entry.number,
+            address=entry.address,
+            map_url=entry.map_url,
+        )
+        tps.areas = [TpsArea(rw=rw, rt=rt) for rw, rt in sorted(entry.areas, key=_area_key)]
+        areas += len(tps.areas)
+        session.add(tps)
+    await session.flush()
+    report = ImportReport(len(codes), len(parsed.entries), areas, len(old_ids))
+    audit(
+        session,
+        now,
+        actor_id,
+        "tps.import",
+        source[:120],
+        kelurahan=codes,
+        tps=report.tps,
+        areas=report.areas,
+        replaced=report.replaced,
+    )
+    return report
+
+
+def _area_key(area: tuple[int, int | None]) -> tuple[int, int]:
+    return area[0], area[1] or 0
+
+
+# -- lookup ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TpsInfo:
+    kelurahan_code: str
+    number: int
+    address: str
+    map_url: str | None
+    serves: str  # 'RW 05' or 'RT 01–04 / RW 05' — what the registry says it serves
+
+
+async def has_registry(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(Tps)))
+
+
+async def kelurahan_with_registry(session: AsyncSession) -> set[str]:
+    return set((await session.scalars(select(Tps.kelurahan_code).distinct())).all())
+
+
+async def rws_of(session: AsyncSession, kelurahan_code: str) -> list[int]:
+    rows = await session.scalars(
+        select(TpsArea.rw)
+        .join(Tps, TpsArea.tps_id == Tps.id)
+        .where(Tps.kelurahan_code == kelurahan_code)
+        .distinct()
+    )
+    return sorted(rows.all())
+
+
+async def rts_of(session: AsyncSession, kelurahan_code: str, rw: int) -> list[int]:
+    """The RTs of an RW the registry names one by one (empty: the RW is served as a whole)."""
+    rows = await session.scalars(
+        select(TpsArea.rt)
+        .join(Tps, TpsArea.tps_id == Tps.id)
+        .where(Tps.kelurahan_code == kelurahan_code, TpsArea.rw == rw, TpsArea.rt.is_not(None))
+        .distinct()
+    )
+    return sorted(rt for rt in rows.all() if rt is not None)
+
+
+def _serves(areas: list[TpsArea]) -> str:
+    by_rw: dict[int, list[int]] = defaultdict(list)
+    whole: set[int] = set()
+    for area in areas:
+        if area.rt is None:
+            whole.add(area.rw)
+        else:
+            by_rw[area.rw].append(area.rt)
+    parts = [area_label(rw) for rw in sorted(whole)]
+    for rw in sorted(set(by_rw) - whole):
+        parts.append(f"RT {_ranges(by_rw[rw])} / RW {rw:02d}")
+    return "; ".join(parts)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 4, 7] -> '01–04, 07'."""
+    out: list[str] = []
+    values = sorted(set(numbers))
+    start = prev = values[0]
+    for n in [*values[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(f"{start:02d}" if start == prev else f"{start:02d}–{prev:02d}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)
+
+
+async def find_tps(
+    session: AsyncSession, kelurahan_code: str, rw: int, rt: int | None
+) -> list[TpsInfo]:
+    """The TPS serving an RT (or the whole RW); for an unknown RT, every TPS of the RW."""
+    query = (
+        select(Tps, TpsArea)
+        .join(TpsArea, TpsArea.tps_id == Tps.id)
+        .where(Tps.kelurahan_code == kelurahan_code, TpsArea.rw == rw)
+    )
+    rows = (await session.execute(query)).all()
+    exact = {t.id for t, a in rows if rt is not None and a.rt == rt}
+    whole = {t.id for t, a in rows if a.rt is None}
+    # An RT the registry does not name: the TPS of the whole RW, else all of the RW's TPS.
+    wanted = (exact or whole) if rt is not None else set()
+    if not wanted:
+        wanted = {t.id for t, _ in rows}
+    found = sorted({t.id: t for t, _ in rows if t.id in wanted}.values(), key=lambda t: t.number)
+    out: list[TpsInfo] = []
+    for tps in found:
+        areas = list((await session.scalars(select(TpsArea).where(TpsArea.tps_id == tps.id))).all())
+        out.append(
+            TpsInfo(tps.kelurahan_code, tps.number, tps.address, tps.map_url, _serves(areas))
+        )
+    return out
