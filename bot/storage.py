@@ -13,9 +13,9 @@ from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Official, OfficialRole
 
 
-async def open_storage(url: str, admin_ids: frozenset[int], now: datetime) -> tuple[
-    AsyncEngine, SessionFactory
-]:
+async def open_storage(
+    url: str, admin_ids: frozenset[int], now: datetime
+) -> tuple[AsyncEngine, SessionFactory]:
     """Create the engine, migrate, load the map and seed ADMIN_IDS as admins; idempotent."""
     engine = create_engine(url)
     await migrate.upgrade(engine)
@@ -24,7 +24,5 @@ async def open_storage(url: str, admin_ids: frozenset[int], now: datetime) -> tu
         await sync_regions(session)
         known = set((await session.scalars(select(Official.user_id))).all())
         for user_id in sorted(admin_ids - known):
-            session.add(
-                Official(user_id=user_id, role=OfficialRole.ADMIN, added_at=now, name="")
-            )
+            session.add(Official(user_id=user_id, role=OfficialRole.ADMIN, added_at=now, name=""))
     return engine, sessions

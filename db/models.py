@@ -227,9 +227,7 @@ class Tps(Base):
     address: Mapped[str] = mapped_column(String(255))
     map_url: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
-    areas: Mapped[list[TpsArea]] = relationship(
-        back_populates="tps", cascade="all, delete-orphan"
-    )
+    areas: Mapped[list[TpsArea]] = relationship(back_populates="tps", cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("kelurahan_code", "number"),)
 
