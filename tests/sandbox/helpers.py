@@ -46,3 +46,20 @@ def png(width: int = 4, height: int = 3) -> bytes:
 
 def keyboard(*data: str) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": d, "callback_data": d} for d in data]]}
+
+
+def answers_off_spec(server: BotApiServer) -> list[tuple[str, list[str]]]:
+    """Successful answers whose result is not what the spec says the method returns."""
+    from sandbox.spec import load_spec
+    from sandbox.validation import check_object
+
+    spec = load_spec()
+    wrong = []
+    for c in server.calls:
+        method = spec.method(c.method)
+        if c.status != 200 or method is None:
+            continue
+        problems = [check_object(spec, t, c.result) for t in method.returns]
+        if all(problems):
+            wrong.append((c.method, problems[0]))
+    return wrong

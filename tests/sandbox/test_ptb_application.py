@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Def
 from sandbox import BotApiServer, Limits
 from sandbox.testing import application_builder, polling_application
 
-from .helpers import png
+from .helpers import answers_off_spec, png
 
 pytestmark = pytest.mark.sandbox(limits=Limits.off())
 
@@ -124,6 +124,7 @@ async def test_a_bot_runs_unchanged(bot_api_server: BotApiServer) -> None:
     assert {c.status for c in server.calls} <= {200, 499}, [
         (c.method, c.result) for c in server.calls if c.status not in (200, 499)
     ]
+    assert answers_off_spec(server) == []
 
 
 async def test_ptb_error_types(bot_api_server: BotApiServer, ptb_bot: Bot) -> None:
@@ -196,8 +197,8 @@ async def test_ptb_requests_pass_strict_validation(bot_api_server: BotApiServer,
     )
     assert isinstance(edited, type(first))
     await ptb_bot.edit_message_reply_markup(siti.id, first.message_id, reply_markup=None)
-    query_id = world.press_button(siti, group, (await ptb_bot.send_message(
-        group.id, "Tombol", reply_markup=keyboard)).message_id, "read")  # fmt: skip
+    in_group = await ptb_bot.send_message(group.id, "Tombol", reply_markup=keyboard)
+    query_id = world.press_button(siti, group, in_group.message_id, "read")
     assert await ptb_bot.answer_callback_query(query_id, "Oke", show_alert=True)
     assert await ptb_bot.send_chat_action(siti.id, ChatAction.UPLOAD_DOCUMENT)
     assert await ptb_bot.delete_message(siti.id, reply.message_id)
@@ -222,3 +223,4 @@ async def test_ptb_requests_pass_strict_validation(bot_api_server: BotApiServer,
 
     refused = [(c.method, c.result) for c in bot_api_server.calls if c.status != 200]
     assert refused == []
+    assert answers_off_spec(bot_api_server) == []
