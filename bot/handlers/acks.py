@@ -1,11 +1,282 @@
-"""Handlers: acks (to be filled)."""
+"""The "✅ Sudah dibaca" button under broadcasts: recorded, answered, counted on the button.
+
+A press is written through the AckWriter (group commit: a burst becomes a few transactions)
+and the callback answered as soon as its row is in, so people see at once whether it counted.
+Slower things come after the answer: whether the presser is a group admin (the RT/RW leader,
+cached per chat) and the count on the button, which a repeating job edits at a pace Telegram
+accepts (one edit per message every few seconds at most, only when the count changed).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import BaseHandler
+from telegram import Bot, CallbackQuery, Update
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.core.acks import AckOutcome, AckWriter, Press, ack_counts
+from bot.sender import ack_keyboard, broadcast_bot
+from db.engine import SessionFactory
+from messages.render import render
+from scheduler.engine import ACK_PREFIX, ack_callback_data
+
+log = logging.getLogger(__name__)
+
+_DATA = re.compile(rf"^{re.escape(ACK_PREFIX)}(\d{{1,18}})$")
+
+ALREADY = "Sudah tercatat sebelumnya. Terima kasih!"
+NOT_HERE = "Tombol ini tidak berlaku untuk pesan ini. Terima kasih."
+TRY_AGAIN = "Maaf, belum tercatat karena gangguan. Silakan tekan lagi sebentar lagi."
+
+
+@dataclass(frozen=True)
+class AckConfig:
+    # How long a chat's admin list is trusted; anonymous admins are in it too.
+    admin_ttl: float = 300.0
+    admin_lookups: int = 8  # at once, on a connection pool of their own
+    # The count on the button: checked every `tick`, one message edited at most every `gap`
+    # seconds, and at most `edits_per_tick` edits a tick so broadcasts keep Telegram's budget.
+    tick: float = 1.0
+    gap: float = 5.0
+    edits_per_tick: int = 5
+
+
+class ChatAdmins:
+    """Who administers each group, from getChatAdministrators, cached per chat.
+
+    One call covers every member who presses in that chat (getChatMember would need one per
+    member); concurrent presses in one chat share the call.
+    """
+
+    def __init__(self, config: AckConfig) -> None:
+        self.config = config
+        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+        self._inflight: dict[int, asyncio.Future[frozenset[int]]] = {}
+        self._limit = asyncio.Semaphore(config.admin_lookups)
+        self.lookups = 0
+
+    async def is_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        return user_id in await self.admins_of(bot, chat_id)
+
+    async def admins_of(self, bot: Bot, chat_id: int) -> frozenset[int]:
+        cached = self._cache.get(chat_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        pending = self._inflight.get(chat_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[frozenset[int]] = asyncio.get_running_loop().create_future()
+        self._inflight[chat_id] = future
+        try:
+            admins, ttl = await self._fetch(bot, chat_id)
+            self._cache[chat_id] = (time.monotonic() + ttl, admins)
+            future.set_result(admins)
+            return admins
+        finally:
+            del self._inflight[chat_id]
+            if not future.done():
+                future.cancel()
+
+    async def _fetch(self, bot: Bot, chat_id: int) -> tuple[frozenset[int], float]:
+        async with self._limit:
+            self.lookups += 1
+            try:
+                members = await bot.get_chat_administrators(chat_id)
+            except TelegramError as exc:
+                # Kicked, migrated, flooded: nobody counts as admin for a short while.
+                log.info("admins of %s unknown: %s", chat_id, exc)
+                return frozenset(), min(60.0, self.config.admin_ttl)
+        return frozenset(m.user.id for m in members), self.config.admin_ttl
+
+
+@dataclass
+class _Dirty:
+    delivery_id: int
+    broadcast_id: int
+    chat_id: int
+    message_id: int
+
+
+class ButtonCounts:
+    """Which buttons need their count redrawn, and what each one shows now."""
+
+    def __init__(self, config: AckConfig, label: str) -> None:
+        self.config = config
+        self.label = label
+        self._dirty: dict[int, _Dirty] = {}
+        self._shown: dict[int, int] = {}
+        self._edited: dict[int, float] = {}
+        self.edits = 0
+        self.started = False
+
+    def touch(self, delivery_id: int, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        # An entry already waiting keeps its place: the oldest waiting button goes first.
+        self._dirty.setdefault(delivery_id, _Dirty(delivery_id, broadcast_id, chat_id, message_id))
+
+    @property
+    def waiting(self) -> int:
+        return len(self._dirty)
+
+    def _due(self) -> list[_Dirty]:
+        now = time.monotonic()
+        due = []
+        for entry in self._dirty.values():
+            if now - self._edited.get(entry.delivery_id, -math.inf) >= self.config.gap:
+                due.append(entry)
+                if len(due) >= self.config.edits_per_tick:
+                    break
+        return due
+
+    async def flush(self, bot: Bot, sessions: SessionFactory) -> None:
+        due = self._due()
+        if not due:
+            return
+        for entry in due:  # presses from now on mark them again
+            del self._dirty[entry.delivery_id]
+        async with sessions() as session:
+            counts = await ack_counts(session, [e.delivery_id for e in due])
+        for index, entry in enumerate(due):
+            count = counts.get(entry.delivery_id, 0)
+            if self._shown.get(entry.delivery_id) == count:
+                continue  # Telegram would answer "message is not modified"
+            try:
+                await bot.edit_message_reply_markup(
+                    entry.chat_id,
+                    entry.message_id,
+                    reply_markup=ack_keyboard(
+                        f"{self.label} ({count})", ack_callback_data(entry.broadcast_id)
+                    ),
+                )
+            except RetryAfter:
+                for later in due[index:]:
+                    self._dirty.setdefault(later.delivery_id, later)
+                return
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    log.info("ack count of %s not shown: %s", entry.delivery_id, exc.message)
+                    continue
+            except TelegramError as exc:
+                log.info("ack count of %s not shown: %s", entry.delivery_id, exc)
+                continue
+            self.edits += 1
+            self._shown[entry.delivery_id] = count
+            self._edited[entry.delivery_id] = time.monotonic()
+        if len(self._shown) > 100_000:  # old broadcasts' buttons: forget, redraw on demand
+            self._shown.clear()
+            self._edited.clear()
+
+
+async def _flush_counts(context: BotContext) -> None:
+    """Repeating job: redraw the counts that changed; its data is the ButtonCounts."""
+    assert context.job is not None
+    counts: ButtonCounts = context.job.data  # type: ignore[assignment]
+    await counts.flush(context.bot, context.services.sessions)
+
+
+class AckButtons:
+    """The press handler and what it keeps between presses, one per Application."""
+
+    def __init__(self, config: AckConfig | None = None) -> None:
+        self.config = config or AckConfig()
+        self.admins = ChatAdmins(self.config)
+        self.writer: AckWriter | None = None
+        self.counts: ButtonCounts | None = None
+        self._reader: Bot | None = None
+        self._reader_lock = asyncio.Lock()
+        self._thanks = ""
+
+    def _setup(self, context: BotContext) -> tuple[AckWriter, ButtonCounts]:
+        if self.writer is None or self.counts is None:
+            services = context.services
+            self.writer = AckWriter(services.sessions, services.clock)
+            self.counts = ButtonCounts(self.config, services.broadcasts.ack_label)
+            self._thanks = render("sistem.tombol.tercatat", services.profile, services.clock.now())
+        if not self.counts.started and context.job_queue is not None:
+            context.job_queue.run_repeating(
+                _flush_counts,  # type: ignore[arg-type]
+                interval=self.config.tick,
+                first=self.config.tick,
+                name="ack:counts",
+                data=self.counts,
+                job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            )
+            self.counts.started = True
+        return self.writer, self.counts
+
+    async def reader(self, context: BotContext) -> Bot:
+        """A Bot for admin look-ups that PTB's limiter (meant for sends) does not queue."""
+        async with self._reader_lock:
+            if self._reader is None:
+                settings = context.services.settings
+                bot = broadcast_bot(
+                    settings.token,
+                    settings.telegram_base_url,
+                    settings.base_file_url,
+                    self.config.admin_lookups + 2,
+                )
+                await bot.initialize()
+                context.services.closers.append(bot.shutdown)
+                self._reader = bot
+            return self._reader
+
+    async def on_press(self, update: Update, context: BotContext) -> None:
+        """Record the press, answer it, then learn whether the presser leads the group."""
+        query = update.callback_query
+        if query is None:
+            return
+        press = _press(query)
+        if press is None:
+            await _answer(query, NOT_HERE)
+            return
+        writer, counts = self._setup(context)
+        try:
+            result = await writer.record(press)
+        except Exception:
+            await _answer(query, TRY_AGAIN)
+            raise
+        if result.outcome is AckOutcome.RECORDED:
+            await _answer(query, self._thanks)
+        else:
+            await _answer(query, ALREADY if result.outcome is AckOutcome.ALREADY else NOT_HERE)
+        if result.outcome is not AckOutcome.RECORDED or result.delivery_id is None:
+            return
+        counts.touch(result.delivery_id, press.broadcast_id, press.chat_id, press.message_id)
+        if await self.admins.is_admin(await self.reader(context), press.chat_id, press.user_id):
+            writer.mark_admin(result.delivery_id, press.user_id)
+
+
+def _press(query: CallbackQuery) -> Press | None:
+    match = _DATA.match(query.data or "")
+    message = query.message
+    if match is None or message is None:
+        return None
+    user = query.from_user
+    return Press(
+        broadcast_id=int(match[1]),
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        user_id=user.id,
+        user_name=user.full_name,
+    )
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    # Too late (the 15 s are over) or answered twice: nothing left to tell the user.
+    with contextlib.suppress(BadRequest):
+        await query.answer(text)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return []
+    buttons = AckButtons()
+    # block=False: presses must not queue behind each other (nor behind other updates) in
+    # PTB's concurrent_updates slots; the AckWriter batches them instead.
+    return [CallbackQueryHandler(buttons.on_press, pattern=f"^{ACK_PREFIX}", block=False)]
