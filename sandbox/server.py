@@ -24,7 +24,7 @@ from .limits import SENDING_METHODS, FloodControl, Limits
 from .methods import BotApi, MethodOptions, maybe_await
 from .spec import ApiSpec, load_spec
 from .validation import UploadedFile, Validator
-from .world import CallbackAnswer, Chat, Message, User, World
+from .world import CallbackAnswer, CallbackQuery, Chat, Message, User, World
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +188,9 @@ class BotApiServer:
     @property
     def callback_answers(self) -> list[CallbackAnswer]:
         return self.world.callback_answers
+
+    def unanswered_callbacks(self) -> list[CallbackQuery]:
+        return self.world.unanswered_callbacks()
 
     async def wait_until(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
         """The first truthy value of ``condition()``, re-checked whenever the world changes."""
