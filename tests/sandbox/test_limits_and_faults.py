@@ -67,6 +67,8 @@ def test_limits_can_be_turned_off() -> None:
 
 
 async def test_429_with_retry_after_under_load(bot_api_server: BotApiServer) -> None:
+    # A stopped clock: however slowly this machine serves the burst, no token refills meanwhile.
+    bot_api_server.flood = FloodControl(Limits(), clock=lambda: 1000.0)
     world = bot_api_server.world
     users = [world.add_user(f"Warga {i}", started=True) for i in range(40)]
     results = await asyncio.gather(
@@ -88,6 +90,7 @@ async def test_429_with_retry_after_under_load(bot_api_server: BotApiServer) -> 
 async def test_429_in_one_group_reaches_ptb_as_retry_after(
     bot_api_server: BotApiServer, ptb_bot: Bot
 ) -> None:
+    bot_api_server.flood = FloodControl(Limits(), clock=lambda: 1000.0)
     world = bot_api_server.world
     siti = world.add_user("Siti")
     group = world.add_group("RT 05", admins=[siti])

@@ -25,14 +25,14 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(bot_api_server: Bo
     started = time.monotonic()
     bot_api_server.world.user_sends(siti, None, "/start")
     status, body = await asyncio.wait_for(poll, 2)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # far from the 10 s timeout
     assert status == 200 and body["result"][0]["message"]["text"] == "/start"
 
 
 async def test_long_poll_waits_out_its_timeout_when_nothing_happens(bot_api_server: BotApiServer):
     started = time.monotonic()
     assert await call(bot_api_server, "getUpdates", timeout=1) == (200, {"ok": True, "result": []})
-    assert 0.9 < time.monotonic() - started < 2
+    assert 0.9 < time.monotonic() - started < 5
 
 
 async def test_a_second_poller_terminates_the_first(bot_api_server: BotApiServer):
