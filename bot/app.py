@@ -32,7 +32,8 @@ from scheduler.engine import BroadcastEngine, EngineConfig
 
 log = logging.getLogger(__name__)
 
-KentonganApp = Application[Any, BotContext, BotData, Any, Any, Any]
+# Application[bot, context, user_data, chat_data, bot_data, job_queue]
+KentonganApp = Application[Any, BotContext, Any, Any, BotData, Any]
 
 
 def build_application(

@@ -27,7 +27,8 @@ def job_name(broadcast_id: int) -> str:
 async def _run_broadcast(context: BotContext) -> None:
     """Job callback: carries only the broadcast id; the database says the rest."""
     assert context.job is not None
-    broadcast_id = int(context.job.data)  # type: ignore[arg-type]
+    broadcast_id = context.job.data
+    assert isinstance(broadcast_id, int)
     await context.services.broadcasts.run(broadcast_id)
 
 

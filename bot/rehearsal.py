@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from sqlalchemy import func, select
 
@@ -90,7 +90,7 @@ class _Town:
     def build(self, options: RehearsalOptions) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for index, region in enumerate(read_regions()):
-            plans = [(GroupLevel.RW, 1 + index % 7, None)]
+            plans: list[tuple[GroupLevel, int, int | None]] = [(GroupLevel.RW, 1 + index % 7, None)]
             if index % options.rt_every == 0:
                 plans.append((GroupLevel.RT, 1 + index % 7, 1 + index % 5))
             for level, rw, rt in plans:
@@ -100,7 +100,7 @@ class _Town:
                     for n in range(options.members)
                 ]
                 # A few basic groups, so one can be upgraded to a supergroup on the way.
-                kind = "group" if index % 10 == 0 else "supergroup"
+                kind: Literal["group", "supergroup"] = "group" if index % 10 == 0 else "supergroup"
                 title = f"{level.value.upper()} {rw:02d}" + (f" RT {rt:02d}" if rt else "")
                 chat = self.world.add_group(
                     f"{title} {region.kelurahan}", kind, admins=[leader], members=people

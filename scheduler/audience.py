@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +74,7 @@ class Audience:
             return self.kelurahan_code.startswith(kecamatan_code + ".")
         return False
 
-    def groups_query(self) -> Select[tuple[Group]]:
+    def groups_query(self) -> Select[Any]:
         query = select(Group).where(Group.subscribed.is_(True), Group.active.is_(True))
         if self.kelurahan_code:
             query = query.where(Group.kelurahan_code == self.kelurahan_code)

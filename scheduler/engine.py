@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.groups import deactivate_chat, migrate_chat
@@ -202,7 +203,9 @@ class BroadcastEngine:
                 )
             return broadcast.text or "", broadcast.priority, broadcast.expires_at
 
-    async def _create_deliveries(self, session, broadcast: Broadcast, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def _create_deliveries(
+        self, session: AsyncSession, broadcast: Broadcast, now: datetime
+    ) -> None:
         audience = Audience.parse(broadcast.audience)
         group_ids = (
             await session.scalars(audience.groups_query().with_only_columns(Group.id))
@@ -227,7 +230,7 @@ class BroadcastEngine:
             if gid not in have
         ]
         if rows:
-            await session.execute(Delivery.__table__.insert(), rows)
+            await session.execute(insert(Delivery), rows)
 
     async def _pending_items(self, broadcast_id: int) -> list[_Item]:
         async with self.sessions() as session:
@@ -429,7 +432,9 @@ class BroadcastEngine:
                 error=result.reason or outcome.value,
             )
 
-    async def _skip_remaining(self, session, broadcast_id: int, reason: str, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def _skip_remaining(
+        self, session: AsyncSession, broadcast_id: int, reason: str, now: datetime
+    ) -> None:
         await session.execute(
             update(Delivery)
             .where(
@@ -461,7 +466,9 @@ class BroadcastEngine:
                 log.exception("telling the creator about broadcast %s failed", broadcast_id)
         return summary
 
-    async def _finish_in(self, session, broadcast: Broadcast, now: datetime) -> BroadcastSummary:  # type: ignore[no-untyped-def]
+    async def _finish_in(
+        self, session: AsyncSession, broadcast: Broadcast, now: datetime
+    ) -> BroadcastSummary:
         summary = await self._summary(session, broadcast)
         open_ = summary.counts.get("pending", 0) + summary.counts.get("sending", 0)
         if open_ == 0 and broadcast.status is BroadcastStatus.RUNNING:
@@ -473,7 +480,7 @@ class BroadcastEngine:
             summary.reason = broadcast.status_reason
         return summary
 
-    async def _summary(self, session, broadcast: Broadcast) -> BroadcastSummary:  # type: ignore[no-untyped-def]
+    async def _summary(self, session: AsyncSession, broadcast: Broadcast) -> BroadcastSummary:
         rows = (
             await session.execute(
                 select(Delivery.status, func.count())
