@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.audit import audit
 from bot.core.groups import deactivate_chat, group_by_chat, migrate_chat
 from bot.core.places import Place, all_places, area_label, place
-from bot.core.regions import PlaceMatch, Region, match_kelurahan
+from bot.core.regions import PlaceMatch, Region, match_kelurahan, normalize_place
 from db.models import Group, GroupLevel
 
 # RW numbers in Kota Malang go to about 30 and RT to about 50; anything up to 99 is accepted.
@@ -93,7 +94,32 @@ _PAIR = re.compile(r"\brt\s*/\s*rw\s*[.:]?\s*(\d{1,4})\s*/\s*(\d{1,4})\b")
 _RT_SLASH = re.compile(r"\brt\s*[.:]?\s*(\d{1,4})\s*/\s*(?:rw\s*[.:]?\s*)?(\d{1,4})\b")
 _RW = re.compile(r"\brw\s*[.:]?\s*(\d{1,4})\b")
 _RT = re.compile(r"\brt\s*[.:]?\s*(\d{1,4})\b")
-_FILLER = re.compile(r"\b(kel(urahan)?|kec(amatan)?|di|grup|group)\b\.?")
+_FILLER = re.compile(r"\b(kel(urahan)?|di|grup|group)\b\.?")
+_MARKER = re.compile(r"(\bkec(?:amatan)?\b\.?|\bkel(?:urahan)?\b\.?)")
+
+
+def _split_kecamatan(text: str) -> tuple[str, str]:
+    """'kel. sumbersari kec. lowokwaru' -> ('sumbersari', 'lowokwaru')."""
+    kelurahan: list[str] = []
+    kecamatan: list[str] = []
+    into = kelurahan
+    for piece in _MARKER.split(text):
+        if _MARKER.fullmatch(piece):
+            into = kecamatan if piece.startswith("kec") else kelurahan
+        else:
+            into.append(piece)
+    return " ".join(kelurahan), " ".join(kecamatan)
+
+
+def _kecamatan_code(text: str, regions: list[Region]) -> str | None:
+    wanted = normalize_place(text).replace(" ", "")
+    if len(wanted) < 4:
+        return None
+    for region in regions:
+        name = normalize_place(region.kecamatan).replace(" ", "")
+        if fuzz.ratio(wanted, name) >= 80:
+            return region.kecamatan_code
+    return None
 
 
 def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
@@ -148,9 +174,13 @@ def parse_registration(text: str, regions: list[Region]) -> ParsedRegistration:
             return ParsedRegistration(
                 rw=rw, rt=rt, error=f"Nomor {label} harus 1 sampai {MAX_NUMBER}. {FORM_HELP}"
             )
-    rest = raw.strip(" .,;:-")
+    rest, kecamatan = _split_kecamatan(raw)
+    rest = rest.strip(" .,;:-")
     if not rest:
         return ParsedRegistration(rw=rw, rt=rt, error=f"Nama kelurahan belum disebut. {FORM_HELP}")
+    kecamatan_code = _kecamatan_code(kecamatan, regions) if kecamatan.strip() else None
+    if kecamatan_code is not None:
+        regions = [r for r in regions if r.kecamatan_code == kecamatan_code]
     candidates = _kelurahan_from(rest, regions)
     if not candidates:
         return ParsedRegistration(

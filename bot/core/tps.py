@@ -104,7 +104,8 @@ def decode(data: bytes) -> str:
 def parse_numbers(text: str, limit: int = MAX_AREA_NUMBER) -> list[int]:
     """'1-4;7' -> [1, 2, 3, 4, 7]; ValueError with an Indonesian reason if it is not that."""
     numbers: list[int] = []
-    for part in (p for p in re.split(r"[;,/\s]+", text.strip()) if p):
+    compact = re.sub(r"\s*[-–]\s*", "-", text.strip())
+    for part in (p for p in re.split(r"[;,/\s]+", compact) if p):
         span = re.fullmatch(r"0*(\d{1,3})(?:\s*[-–]\s*0*(\d{1,3}))?", part)
         if span is None:
             raise ValueError(f"“{part}” bukan nomor atau rentang nomor (contoh: 5 atau 1-4)")

@@ -1,0 +1,78 @@
+"""`python -m bot import-tps FILE`: load the TPS registry from a CSV (see bot/core/tps.py).
+
+Every kelurahan named in the file gets exactly the TPS the file lists; other kelurahan keep
+theirs. A bad row stops the whole import, and every bad row is printed with its line number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.core.clock import SystemClock
+from bot.core.places import load_regions
+from bot.core.tps import ImportReport, RegistryRejected, import_registry
+from bot.settings import SettingsError, load_settings
+from bot.storage import open_storage
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot import-tps",
+        description=(
+            "Muat daftar TPS dari CSV (kolom: kelurahan,tps,alamat,rw,rt,peta). "
+            "Daftar TPS tiap kelurahan yang ada di berkas diganti seluruhnya; "
+            "kelurahan lain tidak berubah. Satu baris salah: tidak ada yang dimuat."
+        ),
+    )
+    parser.add_argument("file", type=Path, help="berkas CSV")
+    parser.add_argument(
+        "--by", type=int, default=None, help="ID Telegram petugas yang memuat (untuk log audit)"
+    )
+    return parser
+
+
+async def _import(file: Path, data: bytes, actor: int | None) -> ImportReport:
+    settings = load_settings()
+    now = SystemClock().now()
+    engine, sessions = await open_storage(settings.database_url, settings.admin_ids, now)
+    try:
+        async with sessions.begin() as session:
+            regions = await load_regions(session)
+            return await import_registry(session, data, regions, actor, now, source=file.name)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    args = list(argv)
+    if args[:1] == ["import-tps"]:  # tolerate being handed the sub-command's name too
+        args = args[1:]
+    options = _parser().parse_args(args)
+    file: Path = options.file
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        print(f"import-tps: berkas {file} tidak dapat dibaca: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_import(file, data, options.by))
+    except RegistryRejected as exc:
+        print(
+            f"import-tps: {file.name} TIDAK dimuat — {len(exc.problems)} baris bermasalah, "
+            "tidak ada yang diubah:",
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except SettingsError as exc:
+        print(f"import-tps: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{file.name}: {report.tps} TPS di {report.kelurahan} kelurahan dimuat "
+        f"({report.areas} wilayah RW/RT; {report.replaced} TPS lama diganti)."
+    )
+    return 0
