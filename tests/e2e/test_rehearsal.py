@@ -49,7 +49,9 @@ async def test_short_rehearsal_delivers_everything(tmp_path: Path) -> None:
     assert set(by_key) == {"h1-persiapan", "h-tps-buka", "h-dpk"}
     assert by_key["h1-persiapan"].counts == {"sent": 58}
     assert by_key["h-tps-buka"].counts == {"sent": 58}
-    # The bot is kicked from one group after "TPS sudah buka": that delivery fails, no other.
-    assert by_key["h-dpk"].counts == {"sent": 57, "failed": 1}
+    # The bot is kicked from one group after "TPS sudah buka": the group is then inactive (the
+    # bot saw the kick) or its send fails with 403 (the kick was not yet processed); no other.
+    dpk = by_key["h-dpk"].counts
+    assert dpk["sent"] == 57 and dpk.get("failed", 0) <= 1 and set(dpk) <= {"sent", "failed"}
     assert result.too_many_requests == 0
     assert "Gladi selesai" in printed and "h-tps-buka" in printed
