@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
 
 from bot.core.election import ProfileError
 from bot.settings import Settings, SettingsError, load_settings
@@ -75,15 +74,11 @@ def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _passthrough(module: str) -> Callable[[Settings, argparse.Namespace], int]:
-    def _cmd(_settings: Settings, args: argparse.Namespace) -> int:
-        import importlib
-
-        entry = importlib.import_module(module)
-        result: int = entry.main(args.rest)
-        return result
-
-    return _cmd
+# Commands that own their arguments: handed everything after their name, untouched.
+PASSTHROUGH = {
+    "messages": ("messages.cli", "check or show library messages"),
+    "sandbox": ("sandbox.cli", "run the local Bot API server"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,17 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import shell
 
     shell.add_parsers(sub)
-    for name, module, help_text in (
-        ("messages", "messages.cli", "check or show library messages"),
-        ("sandbox", "sandbox.cli", "run the local Bot API server"),
-    ):
-        p = sub.add_parser(name, help=help_text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=_passthrough(module))
+    for name, (_module, help_text) in PASSTHROUGH.items():
+        sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASSTHROUGH:
+        import importlib
+
+        entry = importlib.import_module(PASSTHROUGH[argv[0]][0])
+        return int(entry.main(argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
