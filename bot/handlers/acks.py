@@ -5,6 +5,10 @@ and the callback answered as soon as its row is in, so people see at once whethe
 Slower things come after the answer: whether the presser is a group admin (the RT/RW leader,
 cached per chat) and the count on the button, which a repeating job edits at a pace Telegram
 accepts (one edit per message every few seconds at most, only when the count changed).
+
+Both go through a Bot of their own, paced here: PTB's limiter on the interactive bot would
+queue them with the replies officials wait for, and its Defaults add `parse_mode` to
+editMessageReplyMarkup, which has no such parameter.
 """
 
 from __future__ import annotations
@@ -176,10 +180,11 @@ class ButtonCounts:
 
 
 async def _flush_counts(context: BotContext) -> None:
-    """Repeating job: redraw the counts that changed; its data is the ButtonCounts."""
+    """Repeating job: redraw the counts that changed; its data is the AckButtons."""
     assert context.job is not None
-    counts: ButtonCounts = context.job.data  # type: ignore[assignment]
-    await counts.flush(context.bot, context.services.sessions)
+    buttons: AckButtons = context.job.data  # type: ignore[assignment]
+    if buttons.counts is not None:
+        await buttons.counts.flush(await buttons.side_bot(context), context.services.sessions)
 
 
 class AckButtons:
@@ -190,8 +195,8 @@ class AckButtons:
         self.admins = ChatAdmins(self.config)
         self.writer: AckWriter | None = None
         self.counts: ButtonCounts | None = None
-        self._reader: Bot | None = None
-        self._reader_lock = asyncio.Lock()
+        self._side_bot: Bot | None = None
+        self._side_bot_lock = asyncio.Lock()
         self._thanks = ""
 
     def _setup(self, context: BotContext) -> tuple[AckWriter, ButtonCounts]:
@@ -206,16 +211,18 @@ class AckButtons:
                 interval=self.config.tick,
                 first=self.config.tick,
                 name="ack:counts",
-                data=self.counts,
+                data=self,
                 job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             )
             self.counts.started = True
         return self.writer, self.counts
 
-    async def reader(self, context: BotContext) -> Bot:
-        """A Bot for admin look-ups that PTB's limiter (meant for sends) does not queue."""
-        async with self._reader_lock:
-            if self._reader is None:
+    async def side_bot(self, context: BotContext) -> Bot:
+        """The Bot for admin look-ups and count edits: no PTB limiter, no Defaults."""
+        if self._side_bot is not None:
+            return self._side_bot
+        async with self._side_bot_lock:
+            if self._side_bot is None:
                 settings = context.services.settings
                 bot = broadcast_bot(
                     settings.token,
@@ -225,8 +232,8 @@ class AckButtons:
                 )
                 await bot.initialize()
                 context.services.closers.append(bot.shutdown)
-                self._reader = bot
-            return self._reader
+                self._side_bot = bot
+            return self._side_bot
 
     async def on_press(self, update: Update, context: BotContext) -> None:
         """Record the press, answer it, then learn whether the presser leads the group."""
@@ -250,7 +257,7 @@ class AckButtons:
         if result.outcome is not AckOutcome.RECORDED or result.delivery_id is None:
             return
         counts.touch(result.delivery_id, press.broadcast_id, press.chat_id, press.message_id)
-        if await self.admins.is_admin(await self.reader(context), press.chat_id, press.user_id):
+        if await self.admins.is_admin(await self.side_bot(context), press.chat_id, press.user_id):
             writer.mark_admin(result.delivery_id, press.user_id)
 
 

@@ -340,13 +340,14 @@ async def cakupan_import(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    new = filters.UpdateType.MESSAGE  # an edited command is not a new request
     return [
-        CommandHandler("laporan", laporan),
-        CommandHandler("belum", belum),
-        CommandHandler("cakupan", cakupan),
+        CommandHandler("laporan", laporan, filters=new),
+        CommandHandler("belum", belum, filters=new),
+        CommandHandler("cakupan", cakupan, filters=new),
         # Before residents' own private document handler (TPS upload): the caption decides.
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.Document.ALL & filters.CaptionRegex(CAPTION),
+            new & filters.ChatType.PRIVATE & filters.Document.ALL & filters.CaptionRegex(CAPTION),
             cakupan_import,
         ),
         CallbackQueryHandler(report_button, pattern=r"^l:"),
