@@ -54,7 +54,9 @@ def test_a_good_file_reads_into_tps_with_their_areas() -> None:
 
 
 def test_an_excel_file_with_semicolons_a_bom_and_other_headers_reads_too() -> None:
-    parsed = parse_registry((DATA / "tps-excel.csv").read_bytes().decode("utf-8-sig"), read_regions())
+    parsed = parse_registry(
+        (DATA / "tps-excel.csv").read_bytes().decode("utf-8-sig"), read_regions()
+    )
     assert parsed.problems == []
     by_number = {e.number: e for e in parsed.entries}
     assert {e.kelurahan_code for e in parsed.entries} == {TLOGOMAS}  # "tlogomass" is a typo

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.audit import audit
@@ -356,7 +356,17 @@ async def unsubscribe(session: AsyncSession, chat_id: int, actor_id: int, now: d
 async def migrate(
     session: AsyncSession, old_chat_id: int, new_chat_id: int, actor_id: int | None, now: datetime
 ) -> Group | None:
-    """A group became a supergroup: same registration and history under the new id."""
+    """A group became a supergroup: same registration and history under the new id.
+
+    Telegram sends two service messages per upgrade and they may be handled at once: writing
+    first takes the database's write lock, so the second sees what the first did.
+    """
+    await session.execute(
+        update(Group)
+        .where(Group.chat_id.in_((old_chat_id, new_chat_id)))
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     moved_before = await group_by_chat(session, new_chat_id)
     if moved_before is not None and moved_before.migrated_from_chat_id == old_chat_id:
         return moved_before  # the other service message of the same upgrade got here first

@@ -409,9 +409,12 @@ async def _handle_button(update: Update, context: BotContext) -> tuple[str | Non
     user = query.from_user
     if flow.user != ANY_ADMIN and user.id != flow.user:
         return NOT_YOURS, True
-    if not await _is_admin(context, chat.id, user.id):
+    # Whoever started the flow was an admin then; asking Telegram again on every step would
+    # spend the group's request budget, so it is asked when the change is made.
+    finishing = step in ("s", "keep", "stop")
+    if (flow.user == ANY_ADMIN or finishing) and not await _is_admin(context, chat.id, user.id):
         return _render(context, "sistem.bukan_admin"), True
-    if step in ("s", "keep", "stop", "x"):
+    if finishing or step == "x":
         return await _finish(update, context, flow, step, args, user.id)
     try:
         text, markup = await _screen(context, flow, chat, step, args)
