@@ -21,6 +21,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import func, select
 
 from bot.app import build_application
+from bot.core.broadcasts import STATUS_LABEL
 from bot.core.clock import RehearsalClock
 from bot.core.election import load_profile
 from bot.core.regions import read_regions
@@ -321,17 +322,6 @@ async def _lines(sessions: Any) -> list[BroadcastLine]:
     ]
 
 
-STATUS = {
-    BroadcastStatus.SCHEDULED: "terjadwal",
-    BroadcastStatus.RUNNING: "mengirim",
-    BroadcastStatus.DONE: "selesai",
-    BroadcastStatus.SKIPPED: "dilewati",
-    BroadcastStatus.CANCELLED: "dibatalkan",
-    BroadcastStatus.AWAITING_APPROVAL: "menunggu persetujuan",
-    BroadcastStatus.DRAFT: "draf",
-}
-
-
 def _line_text(line: BroadcastLine, tz: Any) -> str:
     local = line.at.astimezone(tz)
     c = line.counts
@@ -342,7 +332,7 @@ def _line_text(line: BroadcastLine, tz: Any) -> str:
     bar = "█" * filled + "░" * (bar_width - filled)
     text = (
         f"{format_day(local.date())[:3]} {local:%d/%m %H.%M} WIB  {line.key:<18} "
-        f"{bar} {sent:>4}/{total:<4} {STATUS[line.status]}"
+        f"{bar} {sent:>4}/{total:<4} {STATUS_LABEL[line.status]}"
     )
     if c.get("failed"):
         text += f", gagal {c['failed']}"
@@ -365,7 +355,7 @@ def _summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
         c = line.counts
         _print(
             out,
-            f"{line.key:<20}{local:%d/%m %H.%M}   {STATUS[line.status]:<12}"
+            f"{line.key:<20}{local:%d/%m %H.%M}   {STATUS_LABEL[line.status]:<12}"
             f"{c.get('sent', 0):>6}{c.get('failed', 0):>7}{c.get('skipped', 0):>7}{line.acks:>8}",
         )
     _print(
