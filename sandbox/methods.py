@@ -51,6 +51,7 @@ class BotApi:
         self.world = world
         self.options = options
         self._poll_generation = 0
+        self.polls_waiting = 0  # getUpdates calls holding a long poll open right now
         self.handlers: dict[str, Handler] = {
             name.lower(): getattr(self, f"m_{name}")
             for name in (
@@ -127,11 +128,11 @@ class BotApi:
         # A newer getUpdates ends an older one still waiting, as on Telegram.
         self._poll_generation += 1
         generation = self._poll_generation
-        world.changed()
         if "allowed_updates" in p:
             allowed = p["allowed_updates"]
             world.allowed_updates = frozenset(allowed) if allowed else None
         offset = p.get("offset", 0)
+        world.changed()  # wakes an older poll to be terminated, and wait_until(is_polling)
         limit = min(max(p.get("limit", 100), 1), 100)
         timeout = min(max(p.get("timeout", 0), 0), self.options.max_poll_timeout)
         deadline = time.monotonic() + timeout
@@ -142,7 +143,11 @@ class BotApi:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
-            await world.wait_changed(remaining)
+            self.polls_waiting += 1
+            try:
+                await world.wait_changed(remaining)
+            finally:
+                self.polls_waiting -= 1
             if generation != self._poll_generation:
                 raise ApiError(409, E.CONFLICT_GET_UPDATES)
 

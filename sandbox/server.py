@@ -178,6 +178,11 @@ class BotApiServer:
 
     # ---- reading what happened -------------------------------------------------------------
 
+    @property
+    def is_polling(self) -> bool:
+        """Whether a getUpdates long poll is open now: the bot is up and listening."""
+        return self.api.polls_waiting > 0
+
     def calls_to(self, method: str) -> list[Call]:
         name = method.lower()
         return [c for c in self.calls if c.method.lower() == name]

@@ -357,9 +357,12 @@ class World:
         anonymous_admins: Iterable[User] = (),
         username: str | None = None,
         chat_id: int | None = None,
+        bot: Literal["member", "administrator"] | None = None,
     ) -> Chat:
-        """A group the bot is not yet in (``add_bot_to_group`` adds it).
+        """A group; the bot is not in it unless ``bot`` gives its status there.
 
+        ``bot="member"`` means the bot was already in the group before the test began: no
+        updates. ``add_bot_to_group`` instead adds it as it happens, with its updates.
         The first admin is the creator unless ``creator`` is given. ``anonymous_admins`` (only in
         supergroups) post as the group itself, like Telegram's "remain anonymous" right.
         """
@@ -385,6 +388,8 @@ class World:
             chat.members[u.id].is_anonymous = True
         for u in members:
             chat.members.setdefault(u.id, Member(u, "member"))
+        if bot is not None:
+            chat.bot_member = Member(self.bot, bot)
         self.chats[chat_id] = chat
         return chat
 

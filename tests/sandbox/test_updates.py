@@ -117,3 +117,17 @@ async def test_delete_webhook_can_drop_pending_updates(bot_api_server: BotApiSer
     bot_api_server.world.user_sends(siti, None, "lama")
     await call(bot_api_server, "deleteWebhook", drop_pending_updates=True)
     assert (await call(bot_api_server, "getUpdates"))[1]["result"] == []
+
+
+async def test_is_polling_tells_when_the_bot_listens(bot_api_server: BotApiServer):
+    assert not bot_api_server.is_polling
+    poll = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=5))
+    await bot_api_server.wait_until(lambda: bot_api_server.is_polling, timeout=2)
+    siti = bot_api_server.world.add_user("Siti")
+    group = bot_api_server.world.add_group("RT 01", admins=[siti], bot="member")
+    bot_api_server.world.user_sends(siti, group, "/start")
+    status, body = await poll
+    assert status == 200
+    # The bot was there already: the only update is the command, no join.
+    assert [u["message"]["text"] for u in body["result"]] == ["/start"]
+    assert not bot_api_server.is_polling
