@@ -30,7 +30,8 @@ def format_text(
                 raise bad_request(f"can't parse entities: {exc}") from None
         elif mode not in ("markdown", "markdownv2"):
             raise bad_request("unsupported parse_mode")
-        # Markdown modes are accepted without parsing: the bot uses HTML (see the report).
+        # Markdown modes are accepted and stored as sent, unparsed: the bot writes HTML, and a
+        # half-right Markdown parser would pass or refuse texts unlike Telegram.
     text, entities = _trim(text, entities or [])
     if not text:
         if caption:

@@ -183,7 +183,7 @@ class BotApi:
             info["max_connections"] = 40
             if self.world.allowed_updates is not None:
                 info["allowed_updates"] = sorted(self.world.allowed_updates)
-            error = getattr(self.world, "webhook_last_error", None)
+            error = self.world.webhook_last_error
             if error:
                 info["last_error_date"], info["last_error_message"] = error
         return info

@@ -450,5 +450,5 @@ class BotApiServer:
                     world.pending_updates(update["update_id"] + 1, 1)
                     world.changed()
                 else:
-                    world.webhook_last_error = (int(time.time()), error)  # type: ignore[attr-defined]
+                    world.webhook_last_error = (int(time.time()), error)
                     await asyncio.sleep(0.5)

@@ -31,7 +31,6 @@ _MISSING = {
     "file_id": "invalid file_id",
     "action": "wrong parameter action in request",
     "url": "bad webhook: an HTTPS URL must be provided for webhook",
-    "commands": 'parameter "commands" is required',
 }
 _JSON_NAMES = {
     "reply_markup": "reply keyboard markup",

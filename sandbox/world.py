@@ -184,6 +184,7 @@ class Message:
     reply_to: Message | None = None
     edit_date: int | None = None
     deleted: bool = False
+    sent_by_bot: bool = False  # sent by the bot under test through the API
     # Service message fields (new_chat_members, migrate_to_chat_id, ...), already in API form.
     service: dict[str, Any] = field(default_factory=dict)
     # What the bot asked for that the stored message doesn't show (parse_mode, ...).
@@ -191,7 +192,7 @@ class Message:
 
     @property
     def from_bot_self(self) -> bool:
-        return bool(self.from_user and self.from_user.is_bot and self.raw.get("sent_by_bot"))
+        return self.sent_by_bot
 
     @property
     def is_service(self) -> bool:
@@ -285,6 +286,7 @@ class World:
         self.allowed_updates: frozenset[str] | None = None
         self.webhook_url = ""
         self.webhook_secret: str | None = None
+        self.webhook_last_error: tuple[int, str] | None = None  # (unix time, message)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._user_ids = itertools.count(700_000_001 + seed * 1000)
@@ -688,8 +690,7 @@ class World:
         return out
 
     def new_bot_message(self, chat: Chat) -> Message:
-        message = Message(chat.next_message_id, chat, int(time.time()), self.bot)
-        message.raw["sent_by_bot"] = True
+        message = Message(chat.next_message_id, chat, int(time.time()), self.bot, sent_by_bot=True)
         chat.next_message_id += 1
         chat.messages[message.message_id] = message
         return message
