@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# 8 messages at once, then one more every 1.25 s: 8 per 10 s sustained.
-CAPACITY = 8.0
-REFILL_PER_SECOND = 0.8
+# 4 messages at once, then one every 2 s (6 per 10 s sustained). Not more: Telegram lets a bot
+# send about one message a second into one private chat, with a burst of 3, and PTB's
+# AIORateLimiter(max_retries=2) tries a send three times a second apart, so 4 answers and the
+# one notice (5 sends) are the most a burst can get through without one being dropped.
+CAPACITY = 4.0
+REFILL_PER_SECOND = 0.5
 
 
 class Verdict(StrEnum):
