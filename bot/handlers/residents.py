@@ -226,6 +226,28 @@ async def _refuse_nik(message: Message, context: BotContext) -> None:
     await message.chat.send_message(text)
 
 
+# What a group member may ask by replying to the bot; greetings, thanks and anything unclear
+# get no answer there, so a "terima kasih" under a broadcast does not start a conversation.
+GROUP_REPLY_INTENTS = frozenset(Intent) - {Intent.BANTUAN, Intent.UNKNOWN}
+
+
+@flood_limited
+async def group_reply(update: Update, context: BotContext) -> None:
+    """Text replying to the bot in a group (privacy mode shows the bot only those)."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    reply_to = message.reply_to_message
+    if reply_to is None or reply_to.from_user is None or reply_to.from_user.id != context.bot.id:
+        return
+    if looks_like_nik(message.text):
+        await _refuse_nik(message, context)
+        return
+    intent = classify(message.text).intent
+    if intent in GROUP_REPLY_INTENTS:
+        await send_answer(message, context, intent)
+
+
 @flood_limited
 async def unknown_command(update: Update, context: BotContext) -> None:
     if update.effective_message is not None:
@@ -262,19 +284,17 @@ async def tps_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    text: str | None = None
-    markup: InlineKeyboardMarkup | None = None
     notice: str | None = None
     try:
         text, markup = await _tps_step(context, parts[1:])
+        if isinstance(query.message, Message):
+            await query.edit_message_text(text, reply_markup=markup)
     except (ValueError, IndexError):
         notice = UNKNOWN_BUTTON
-    if text is not None and isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except TelegramError as exc:  # "message is not modified" after a double press
-            log.info("tps lookup edit: %s", exc)
-    await query.answer(notice)
+    except TelegramError as exc:  # "message is not modified" after a double press
+        log.info("tps lookup edit: %s", exc)
+    finally:
+        await query.answer(notice)
 
 
 async def _tps_step(
@@ -436,6 +456,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(private_new & filters.Document.ALL, document),
         # Last: every other private message, so nothing a resident sends goes unanswered.
         MessageHandler(private_new & filters.TEXT & ~filters.COMMAND, free_text),
+        MessageHandler(
+            GROUPS & NEW_MESSAGES & filters.REPLY & filters.TEXT & ~filters.COMMAND, group_reply
+        ),
         MessageHandler(private_new & filters.COMMAND, unknown_command),
         MessageHandler(private_new & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text),
     ]

@@ -155,6 +155,16 @@ async def test_commands_work_in_groups_where_plain_text_is_hidden(kentongan: Har
     reply = await h.say(other, "/kapan", chat)
     assert first_line(h, "jawab.kapan") in (reply.text or "")
     assert len(h.world.bot_messages(chat)) == 6
+    # A reply to the bot is seen: a question gets its answer, thanks get no reply, a NIK a warning.
+    last = h.world.last_bot_message(chat)
+    h.world.user_sends(resident, chat, "terima kasih", reply_to=last)
+    h.world.user_sends(resident, chat, "jam piro tutup?", reply_to=last)
+    reply = await h.server.wait_for_message(chat, after=last.message_id if last else 0)
+    assert first_line(h, "jawab.jam") in (reply.text or "")
+    h.world.user_sends(other, chat, "nik ku 3573051234560001", reply_to=reply)
+    warned = await h.server.wait_for_message(chat, after=reply.message_id)
+    assert first_line(h, "warga.nik") in (warned.text or "")
+    assert len(h.world.bot_messages(chat)) == 8
 
 
 async def test_unknown_partisan_and_help_in_a_private_chat(kentongan: Harness) -> None:
