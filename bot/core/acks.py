@@ -198,7 +198,7 @@ class AckWriter:
     def __init__(self, sessions: SessionFactory, clock: Clock, *, max_batch: int = 500) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.max_batch = max_batch
+        self.max_batch = max(1, max_batch)
         self._presses: list[tuple[Press, asyncio.Future[AckResult]]] = []
         self._admins: list[tuple[int, int]] = []
         self._drainer: asyncio.Task[None] | None = None

@@ -350,8 +350,14 @@ async def group_lines(
         .outerjoin(Kecamatan, Kecamatan.code == Kelurahan.kecamatan_code)
         .outerjoin(acked, acked.c.group_id == Delivery.group_id)
         .where(Delivery.broadcast_id == broadcast_id)
+        # Each RW's own group, then its RTs.
         .order_by(
-            Kelurahan.kecamatan_code, Kelurahan.name, Group.level, Group.rw, Group.rt, Group.id
+            Kelurahan.kecamatan_code,
+            Kelurahan.name,
+            Group.rw,
+            Group.level.desc(),
+            Group.rt,
+            Group.id,
         )
     )
     if kecamatan_code is not None:

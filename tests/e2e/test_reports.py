@@ -187,6 +187,7 @@ async def test_report_of_the_latest_and_the_list_of_broadcasts(kentongan: Harnes
     )
     older = await h.press(admin, listing, labels[1])
     assert older is not None and f"Laporan siaran #{c.broadcast_id}" in (older.text or "")
+    await h.server.wait_for_message(admin, lambda m: m.document is not None, after=older.message_id)
 
     assert "harus angka" in ((await h.say(admin, "/laporan dua belas")).text or "")
     assert "tidak ditemukan" in ((await h.say(admin, "/laporan 999")).text or "")
