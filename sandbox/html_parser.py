@@ -31,6 +31,7 @@ _SIMPLE = {
 }
 _SPACES = frozenset(b" \t\r\n\0\v")
 _SPECIAL = re.compile(rb"[<&]")
+_SIMPLE_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z-]*)>")
 _NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
 
 
@@ -38,7 +39,7 @@ class HtmlParseError(ValueError):
     """Telegram's reason, to be prefixed with "Bad Request: can't parse entities: "."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     tag: str
     argument: str
@@ -137,6 +138,25 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
             i += 1
             continue
 
+        # Fast path for the usual attribute-less tags; anything else takes tdlib's long way,
+        # which also words the errors.
+        simple = _SIMPLE_TAG.match(b, i)
+        if simple:
+            name = simple.group(2).decode("ascii").lower()
+            if not simple.group(1) and name in SUPPORTED_TAGS and name != "span":
+                flush()
+                text_len = sum(len(s) for s in out) if name == "a" else 0
+                stack.append(_Open(name, "", utf16, text_len))
+                i = simple.end()
+                continue
+            if simple.group(1) and stack and stack[-1].tag == name:
+                i = simple.end()
+                opened = stack.pop()
+                if utf16 > opened.utf16_offset:
+                    flush()
+                    _close(opened, utf16, out, entities)
+                continue
+
         begin = i
         i += 1
         if at(i) != ord("/"):
@@ -220,7 +240,8 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
                     f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
                 )
             flush()
-            stack.append(_Open(tag, argument, utf16, sum(len(s) for s in out)))
+            text_len = sum(len(s) for s in out) if tag == "a" else 0
+            stack.append(_Open(tag, argument, utf16, text_len))
             i += 1  # skip '>'
             continue
 
@@ -243,7 +264,7 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
             )
         if utf16 > opened.utf16_offset:
             flush()
-            _close(opened, utf16, "".join(out), entities)
+            _close(opened, utf16, out, entities)
 
     if stack:
         raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
@@ -255,7 +276,7 @@ def parse_html(source: str, *, strict_ampersand: bool = False) -> tuple[str, lis
     return "".join(out), entities
 
 
-def _close(opened: _Open, utf16: int, text: str, entities: list[dict[str, Any]]) -> None:
+def _close(opened: _Open, utf16: int, out: list[str], entities: list[dict[str, Any]]) -> None:
     offset, length = opened.utf16_offset, utf16 - opened.utf16_offset
     tag = opened.tag
     if tag in _SIMPLE:
@@ -274,7 +295,7 @@ def _close(opened: _Open, utf16: int, text: str, entities: list[dict[str, Any]])
             }
         )
     elif tag == "a":
-        url = opened.argument or text[opened.text_len :]
+        url = opened.argument or "".join(out)[opened.text_len :]
         if url:
             entities.append({"type": "text_link", "offset": offset, "length": length, "url": url})
     elif tag == "pre":

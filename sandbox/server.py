@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import ClientSession, ClientTimeout, web
 
@@ -329,11 +330,15 @@ class BotApiServer:
         self.world.changed()
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
-        params: dict[str, Any] = dict(request.query)
+        params: dict[str, Any] = dict(request.query) if request.query_string else {}
         if request.method not in ("POST", "PUT") or not request.can_read_body:
             return params
         ctype = request.content_type
-        if ctype == "application/json":
+        if ctype == "application/x-www-form-urlencoded":
+            # What python-telegram-bot sends without files; parse_qsl is cheaper than post().
+            body = (await request.read()).decode("utf-8", "replace")
+            params.update(parse_qsl(body, keep_blank_values=True))
+        elif ctype == "application/json":
             try:
                 body = await request.json()
             except ValueError:
@@ -341,7 +346,7 @@ class BotApiServer:
             if not isinstance(body, dict):
                 raise ApiError(400, "Bad Request: JSON object expected")
             params.update(body)
-        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        elif ctype == "multipart/form-data":
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
