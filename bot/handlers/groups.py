@@ -74,9 +74,9 @@ NOT_OFFICIAL = (
 CANCELLED = "Dibatalkan. Tidak ada yang berubah."
 
 
-def _render(context: BotContext, key: str, **extra: object) -> str:
+def _render(context: BotContext, key: str) -> str:
     services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
+    return render(key, services.profile, services.clock.now())
 
 
 def _is_group(chat: Chat | None) -> bool:
@@ -286,6 +286,12 @@ async def _confirm_screen(
     return "\n".join(lines), keyboard(rows)
 
 
+def _registered(context: BotContext, described: str) -> str:
+    return f"✅ <b>Grup terdaftar</b> sebagai <b>{html.escape(described)}</b>.\n\n" + _render(
+        context, "sistem.grup.terdaftar"
+    )
+
+
 # -- /daftar -----------------------------------------------------------------------------------
 
 
@@ -457,9 +463,8 @@ async def _finish(
                 session, chat.id, registration, user_id, now, title=chat.title, chat_type=chat.type
             )
         _end_flow(context)
-        described = subscriptions.describe(registration, where)
         await _edit(
-            query.message, _render(context, "sistem.grup.terdaftar", pendaftaran=described), None
+            query.message, _registered(context, subscriptions.describe(registration, where)), None
         )
         return "Tersimpan.", False
     if step == "keep":
@@ -473,9 +478,7 @@ async def _finish(
             )
             await _edit(query.message, text, markup)
             return "Pendaftaran lama tidak ada; silakan daftar baru.", True
-        await _edit(
-            query.message, _render(context, "sistem.grup.terdaftar", pendaftaran=described), None
-        )
+        await _edit(query.message, _registered(context, described), None)
         return "Tersimpan.", False
     if step == "stop":
         async with services.sessions.begin() as session:
@@ -604,7 +607,10 @@ async def membership(update: Update, context: BotContext) -> None:
             )
         flow = Flow(_new_flow(context), ANY_ADMIN)
         if arrival.previous is not None:
-            text = _render(context, "sistem.grup.sapaan_kembali", pendaftaran=described)
+            text = (
+                _render(context, "sistem.grup.sapaan_kembali")
+                + f"\n\nPendaftaran sebelumnya: <b>{html.escape(described)}</b>."
+            )
             markup = keyboard([[("✅ Tetap pakai", flow.data("keep")), ("✏️ Ubah", flow.data("k"))]])
         else:
             text = _render(context, "sistem.sapaan_grup")

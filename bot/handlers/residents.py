@@ -103,9 +103,15 @@ def add_to_group_button(context: BotContext) -> InlineKeyboardButton:
     return InlineKeyboardButton(ADD_TO_GROUP, url=bot_link(context, startgroup="daftar"))
 
 
-def _render(context: BotContext, key: str, **extra: object) -> str:
+def _render(context: BotContext, key: str) -> str:
     services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
+    return render(key, services.profile, services.clock.now())
+
+
+def _no_registry_for(context: BotContext, kelurahan: str) -> str:
+    return f"📍 <b>Kelurahan {html.escape(kelurahan)}</b>\n" + _render(
+        context, "warga.tps_kelurahan_kosong"
+    )
 
 
 # -- menu and answers --------------------------------------------------------------------------
@@ -325,7 +331,7 @@ async def _tps_step(
         if step == "l":
             rws = await tps.rws_of(session, where.code)
             if not rws:
-                return _render(context, "warga.tps_kelurahan_kosong", kelurahan=where.name), None
+                return _no_registry_for(context, where.name), None
             rows = _rows([(f"RW {rw:02d}", f"t:w:{where.code}:{rw}") for rw in rws], 5)
             rows.append([("‹ Kelurahan", f"t:c:{where.kecamatan_code}")])
             return f"📍 {label}.\nPilih <b>RW</b> Anda.", keyboard(rows)
@@ -350,7 +356,7 @@ async def _tps_result(
     found = await tps.find_tps(session, where.code, rw, rt)
     area = places.area_label(rw, rt)
     if not found:
-        return _render(context, "warga.tps_kelurahan_kosong", kelurahan=where.name), None
+        return _no_registry_for(context, where.name), None
     heading = (
         f"📍 <b>TPS untuk {area}</b>, Kelurahan {html.escape(where.name)}"
         if len(found) == 1
