@@ -42,9 +42,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.core import places, subscriptions
+from bot.core import group_report, places, subscriptions
 from bot.core.officials import find_actor
-from bot.core.regions import match_kelurahan
 from bot.core.subscriptions import MAX_NUMBER, Registration
 from bot.handlers.residents import (
     NEW_MESSAGES,
@@ -660,73 +659,10 @@ async def grup(update: Update, context: BotContext) -> None:
             return
         scope = actor.kecamatan_code
         if context.args:
-            text = await _kelurahan_report(session, " ".join(context.args), scope)
+            text = await group_report.kelurahan_text(session, " ".join(context.args), scope)
         else:
-            text = await _coverage_report(session, scope)
+            text = await group_report.coverage_text(session, scope)
     await message.reply_text(text)
-
-
-async def _coverage_report(session: Any, scope: str | None) -> str:
-    rows = await subscriptions.coverage(session, scope)
-    by_kecamatan: dict[str, list[subscriptions.Coverage]] = {}
-    for row in rows:
-        by_kecamatan.setdefault(row.where.kecamatan, []).append(row)
-    total = sum(r.total for r in rows)
-    title = f"Kecamatan {rows[0].where.kecamatan}" if scope and rows else "Kota Malang"
-    out = [f"🏘️ <b>Grup terdaftar — {html.escape(title)}</b>: {total} grup"]
-    empty: list[str] = []
-    for kecamatan, items in by_kecamatan.items():
-        rw = sum(i.rw_groups for i in items)
-        rt = sum(i.rt_groups for i in items)
-        covered = [i for i in items if i.total]
-        out.append(
-            f"\n<b>Kec. {html.escape(kecamatan)}</b>: {rw + rt} grup (RW {rw}, RT {rt}); "
-            f"{len(covered)} dari {len(items)} kelurahan"
-        )
-        out += [
-            f"• {html.escape(i.where.name)}: RW {i.rw_groups}, RT {i.rt_groups}" for i in covered
-        ]
-        missing = [i.where.name for i in items if not i.total]
-        if missing:
-            empty.append(f"Kec. {html.escape(kecamatan)}: {html.escape(', '.join(missing))}")
-    if empty:
-        count = sum(1 for r in rows if not r.total)
-        out.append(f"\n⚠️ <b>Kelurahan tanpa grup terdaftar ({count})</b>")
-        out += empty
-    out.append("\nRincian satu kelurahan: <code>/grup NAMA_KELURAHAN</code>")
-    return "\n".join(out)
-
-
-async def _kelurahan_report(session: Any, typed: str, scope: str | None) -> str:
-    regions = await places.load_regions(session)
-    if scope:
-        regions = [r for r in regions if r.kecamatan_code == scope]
-    matches = match_kelurahan(typed, regions)
-    if not matches:
-        within = " di kecamatan Anda" if scope else " di Kota Malang"
-        return f"Kelurahan “{html.escape(typed[:40])}” tidak ditemukan{within}."
-    if len(matches) > 1:
-        names = ", ".join(html.escape(m.name) for m in matches)
-        return f"Maksud Anda yang mana: {names}? Tulis nama kelurahannya lebih lengkap."
-    where = await places.place(session, matches[0].code)
-    assert where is not None
-    groups = await subscriptions.groups_in(session, where.code)
-    head = f"🏘️ <b>Kelurahan {html.escape(where.name)}</b>, Kecamatan {html.escape(where.kecamatan)}"
-    if not groups:
-        return head + "\nBelum ada grup yang pernah terdaftar."
-    registered = sum(1 for g in groups if g.subscribed and g.active)
-    out = [head + f": {registered} grup terdaftar"]
-    for g in groups:
-        area = g.registration.area if g.registration else "?"
-        state = (
-            "terdaftar"
-            if g.subscribed and g.active
-            else "bot dikeluarkan"
-            if not g.active
-            else "berhenti"
-        )
-        out.append(f"• {area} — {html.escape(g.title or str(g.chat_id))} ({state})")
-    return "\n".join(out)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
