@@ -140,6 +140,14 @@ class FakeTime:
         return self.now
 
 
+def test_the_default_flood_limit_fits_telegrams_private_chat_limit() -> None:
+    clock = FakeTime()
+    bucket = TokenBucket(clock=clock)
+    assert [bucket.take() for _ in range(6)] == [Verdict.ALLOW] * 4 + [Verdict.WARN, Verdict.DROP]
+    clock.now += 2
+    assert bucket.take() is Verdict.ALLOW
+
+
 def test_flood_bucket_allows_a_burst_warns_once_then_stays_silent_until_it_refills() -> None:
     clock = FakeTime()
     bucket = TokenBucket(capacity=8, refill_per_second=0.8, clock=clock)

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.core import places, tps
-from bot.core.answers import MENU, answer, looks_like_nik
+from bot.core.answers import MENU, answer, looks_like_nik, note_for
 from bot.core.flood import TokenBucket, Verdict
 from bot.core.intents import Intent, classify
 from bot.core.officials import find_actor
@@ -279,10 +279,16 @@ def _rows(buttons: list[tuple[str, str]], per_row: int) -> list[list[tuple[str, 
 
 
 async def start_tps_lookup(message: Message, context: BotContext) -> None:
-    async with context.services.sessions() as session:
+    """The first step of the lookup, under a note when voting day is here or past."""
+    services = context.services
+    async with services.sessions() as session:
         kecamatan = await places.kecamatan_list(session)
     rows = _rows([(f"Kec. {name}", f"t:c:{code}") for code, name in kecamatan], 2)
-    await message.reply_text(_render(context, "warga.tps_cari"), reply_markup=keyboard(rows))
+    text = _render(context, "warga.tps_cari")
+    note = note_for(Intent.TPS, services.profile, services.clock.now())
+    if note:
+        text = f"{_render(context, note)}\n\n{text}"
+    await message.reply_text(text, reply_markup=keyboard(rows))
 
 
 async def tps_button(update: Update, context: BotContext) -> None:

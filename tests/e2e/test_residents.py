@@ -377,3 +377,4 @@ async def test_answers_speak_relative_to_now(tmp_path: Path, now: datetime, says
         assert says in (reply.text or "")
         reply = await h.say(voter, "jam berapa tps tutup?")
         assert says.split(",")[0].split(" pada")[0] in (reply.text or "")
+        assert first_line(h, "jawab.jam") in (reply.text or "")
