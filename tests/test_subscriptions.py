@@ -61,6 +61,7 @@ def test_an_ambiguous_kelurahan_gives_candidates_to_choose_from() -> None:
         ("rt 120 rw 1 dinoyo", "harus 1 sampai 99"),
         ("rw 5", "kelurahan belum disebut"),
         ("rw 5 zzzzqq", "tidak ditemukan"),
+        ("rw 5 <b>kampung & co", "“&lt;b&gt;kampung &amp; co” tidak ditemukan"),
     ],
 )
 def test_what_is_wrong_is_said(typed: str, says: str) -> None:

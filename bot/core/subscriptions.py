@@ -7,6 +7,7 @@ makes it inactive and keeps the rest; coming back asks to confirm the old regist
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,7 +76,10 @@ async def describe_in(session: AsyncSession, registration: Registration) -> str:
 
 @dataclass(frozen=True)
 class ParsedRegistration:
-    """What a typed /daftar says: a registration, kelurahan to choose from, or what is wrong."""
+    """What a typed /daftar says: a registration, kelurahan to choose from, or what is wrong.
+
+    `error` is Telegram HTML (what the admin typed is escaped in it).
+    """
 
     registration: Registration | None = None
     rw: int | None = None
@@ -186,7 +190,9 @@ def parse_registration(text: str, regions: list[Region]) -> ParsedRegistration:
         return ParsedRegistration(
             rw=rw,
             rt=rt,
-            error=f"Kelurahan “{rest[:40]}” tidak ditemukan di Kota Malang. {FORM_HELP}",
+            error=(
+                f"Kelurahan “{html.escape(rest[:40])}” tidak ditemukan di Kota Malang. " + FORM_HELP
+            ),
         )
     if len(candidates) > 1:
         return ParsedRegistration(rw=rw, rt=rt, candidates=candidates)

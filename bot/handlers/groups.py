@@ -345,7 +345,7 @@ async def _start_daftar(message: Message, chat: Chat, context: BotContext, typed
         rows = [
             [(m.name, flow.data("y", m.code, parsed.rw, parsed.rt or 0))] for m in parsed.candidates
         ]
-        rows.append([("Bukan semuanya — pilih dari daftar", flow.data("k"))])
+        rows.append([("Bukan salah satunya — pilih dari daftar", flow.data("k"))])
         rows.append([("❌ Batal", flow.data("x"))])
         area = places.area_label(parsed.rw, parsed.rt)
         await message.reply_text(
