@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -69,6 +70,12 @@ def test_what_is_wrong_is_said(typed: str, says: str) -> None:
     assert parsed.registration is None and not parsed.candidates
     assert parsed.error is not None and says in parsed.error
     assert "/daftar rw 5 sumbersari" in parsed.error  # and how to write it instead
+
+
+def test_a_very_long_typed_form_is_read_quickly() -> None:
+    started = time.perf_counter()
+    parsed = parse_registration("rw 5 " + "kata " * 900, read_regions())
+    assert parsed.error is not None and time.perf_counter() - started < 1
 
 
 def test_registration_levels_and_labels() -> None:

@@ -51,7 +51,7 @@ async def kelurahan_text(session: AsyncSession, typed: str, scope: str | None) -
     regions = await load_regions(session)
     if scope:
         regions = [r for r in regions if r.kecamatan_code == scope]
-    matches = match_kelurahan(typed, regions)
+    matches = match_kelurahan(typed[:80], regions)
     if not matches:
         within = " di kecamatan Anda" if scope else " di Kota Malang"
         return f"Kelurahan “{html.escape(typed[:40])}” tidak ditemukan{within}."

@@ -24,6 +24,9 @@ from db.models import Group, GroupLevel
 
 # RW numbers in Kota Malang go to about 30 and RT to about 50; anything up to 99 is accepted.
 MAX_NUMBER = 99
+# What is read of a typed /daftar: enough for "rt 3 rw 5 kel. oro-oro dowo kec. klojen".
+MAX_TYPED = 120
+MAX_PLACE_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
 def _kelurahan_from(text: str, regions: list[Region]) -> list[PlaceMatch]:
     """Match the whole remainder first, then ever shorter runs of its words."""
     words = [w for w in re.split(r"\s+", _FILLER.sub(" ", text)) if w.strip(".,;:-")]
+    words = words[:MAX_PLACE_WORDS]  # kelurahan names have one to three words
     if not words:
         return []
     for size in range(len(words), 0, -1):
@@ -156,7 +160,7 @@ def _kelurahan_from(text: str, regions: list[Region]) -> list[PlaceMatch]:
 
 def parse_registration(text: str, regions: list[Region]) -> ParsedRegistration:
     """Read 'rw 5 sumbersari', 'rt 3 rw 5 kel. oro-oro dowo', 'rt 03/05 tlogomas' and the like."""
-    raw = " " + text.casefold().replace("\u00a0", " ") + " "
+    raw = " " + text[:MAX_TYPED].casefold().replace("\u00a0", " ") + " "
     rt: int | None = None
     rw: int | None = None
     for pattern in (_PAIR, _RT_SLASH):

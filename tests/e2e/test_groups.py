@@ -254,6 +254,9 @@ async def test_refusals_non_admin_someone_elses_flow_stale_flow_foreign_chat(
 
     await press(h, admin, current, "Kec. Klojen", chat)
     assert "Langkah 2 dari 4" in (current.text or "")
+    # A very long or odd typed form is refused with the way to do it, not an error.
+    odd = await h.say(admin, "/daftar rw 5 " + "<kampung> " * 400 + "\u202e\u200d🗳️", chat)
+    assert "tidak ditemukan di Kota Malang" in (odd.text or "") and "Kec. Klojen" in labels(odd)
     assert not any(g.subscribed for g in await groups(h))
     assert h.world.unanswered_callbacks() == []
 
