@@ -1,0 +1,125 @@
+"""Telegram's errors, injected by the local Bot API server, handled by type in the engine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from db.models import (
+    Broadcast,
+    BroadcastSource,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+    Group,
+    GroupLevel,
+)
+from sandbox import Fault
+from tests.e2e.harness import Harness
+
+
+async def _broadcast(h: Harness, text: str = "<b>TPS sudah buka</b>") -> int:
+    now = h.clock.now()
+    async with h.services.sessions.begin() as session:
+        broadcast = Broadcast(
+            source=BroadcastSource.CUSTOM,
+            text=text,
+            audience="all",
+            scheduled_at=now,
+            expires_at=now + timedelta(hours=2),
+            status=BroadcastStatus.SCHEDULED,
+            created_at=now,
+        )
+        session.add(broadcast)
+    return broadcast.id
+
+
+async def _ledger(h: Harness, broadcast_id: int) -> dict[int, tuple[Delivery, Group]]:
+    async with h.services.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Delivery, Group)
+                .join(Group, Group.id == Delivery.group_id)
+                .where(Delivery.broadcast_id == broadcast_id)
+            )
+        ).all()
+    return {group.id: (delivery, group) for delivery, group in rows}
+
+
+async def test_each_telegram_error_from_the_server(kentongan: Harness) -> None:
+    h = kentongan
+    # The timeline's own first reminder is due at this clock; let it go out to nobody first.
+    await h.run_due()
+    ok, limited, flaky, kicked, basic, gone = await h.registered_groups(6)
+    # A basic group that will be upgraded to a supergroup behind the bot's back.
+    basic_group = h.world.add_group("RW 05 basic", "group", admins=[h.world.add_user("Ketua")])
+    basic_group.bot_member = kicked.bot_member
+    async with h.services.sessions.begin() as session:
+        row = await session.scalar(select(Group).where(Group.chat_id == basic.id))
+        assert row is not None
+        row.chat_id = basic_group.id
+        # A group whose chat no longer exists at Telegram.
+        gone_row = await session.scalar(select(Group).where(Group.chat_id == gone.id))
+        assert gone_row is not None
+        gone_row.chat_id = -987654321
+    new_chat = h.world.migrate_to_supergroup(basic_group)
+    h.world.kick_bot(kicked)
+    h.server.add_fault(
+        Fault("retry_after", method="sendMessage", chat_id=limited.id, times=1, retry_after=1)
+    )
+    h.server.add_fault(Fault("server_error", method="sendMessage", chat_id=flaky.id, times=2))
+
+    broadcast_id = await _broadcast(h)
+    (summary,) = await h.run_due()
+    assert summary.status is BroadcastStatus.DONE
+
+    ledger = await _ledger(h, broadcast_id)
+    by_chat = {g.chat_id: (d, g) for d, g in ledger.values()}
+    assert by_chat[ok.id][0].status is DeliveryStatus.SENT
+    assert by_chat[limited.id][0].status is DeliveryStatus.SENT
+    assert by_chat[flaky.id][0].status is DeliveryStatus.SENT
+    assert by_chat[flaky.id][0].attempts == 3
+    # Kicked: the bot saw the my_chat_member update (group inactive, not targeted) or got 403.
+    if kicked.id in by_chat:
+        delivery, group = by_chat[kicked.id]
+        assert delivery.status is DeliveryStatus.FAILED and not group.active
+        assert "kicked" in (delivery.last_error or "")
+    # Migrated: the group now lives under the supergroup's id and got the message there.
+    delivery, group = by_chat[new_chat.id]
+    assert delivery.status is DeliveryStatus.SENT and group.migrated_from_chat_id == basic_group.id
+    assert any(m.buttons() for m in h.world.bot_messages(new_chat))
+    # Chat not found: failed, and the group is inactive.
+    delivery, group = by_chat[-987654321]
+    assert delivery.status is DeliveryStatus.FAILED and not group.active
+    assert "chat not found" in (delivery.last_error or "").lower()
+    statuses = [c.status for c in h.server.calls_to("sendMessage")]
+    assert 429 in statuses and 502 in statuses and 400 in statuses
+
+
+async def test_bad_html_fails_with_telegrams_reason_and_is_not_retried(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    await h.run_due()
+    (group,) = await h.registered_groups(1)
+    broadcast_id = await _broadcast(h, text="<b>TPS buka</i>")
+    before = len(h.server.calls_to("sendMessage"))
+    await h.run_due()
+    ((delivery, _),) = (await _ledger(h, broadcast_id)).values()
+    assert delivery.status is DeliveryStatus.FAILED
+    assert "can't parse entities" in (delivery.last_error or "").lower()
+    assert len(h.server.calls_to("sendMessage")) == before + 1
+    assert h.world.bot_messages(group) == []
+
+
+async def test_per_group_limit_respected_when_broadcasts_overlap(kentongan: Harness) -> None:
+    """Three broadcasts to the same groups at once: no group gets more than 20 a minute."""
+    h = kentongan
+    await h.run_due()
+    await h.registered_groups(3, level=GroupLevel.RT)
+    ids = [await _broadcast(h, text=f"<b>Pengumuman {i}</b>") for i in range(3)]
+    summaries = await h.run_due()
+    assert [s.sent for s in summaries] == [3, 3, 3]
+    assert all(c.status != 429 for c in h.server.calls_to("sendMessage"))
+    assert len(ids) == 3
