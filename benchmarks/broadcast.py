@@ -1,0 +1,436 @@
+"""One broadcast to every group, three ways, through the local Bot API server (issue 5).
+
+    .venv/bin/python -m benchmarks broadcast                # full size, about half an hour
+    .venv/bin/python -m benchmarks broadcast --quick        # CI size, about two minutes
+
+Parts, printed as one table:
+
+- ``limits``: ``--groups`` groups (5,000) with Telegram's limits on (30/s overall, 20/min per
+  group) at each ``--latency-ms`` (50 and 150), for three senders: a plain ``for`` loop of
+  ``await bot.send_message(...)`` that waits out a 429 and retries once (a second 429 loses the
+  group); python-telegram-bot's ``AIORateLimiter`` with ``asyncio.gather`` over every send (its
+  default ``max_retries=0``: a 429 loses the group); kentongan's engine with its SQLite ledger.
+- ``paid``: ``--paid-chats`` groups (20,000) at 50 ms with paid broadcasts allowed (1000/s):
+  the engine with ``EngineConfig(paid=True, rate=1000)``, beside the PTB limiter.
+- ``memory``: ``--memory-groups`` groups (100,000) resolved into deliveries and sent through the
+  sandbox with limits off and no latency: peak RSS and the time to prepare the deliveries.
+
+The server runs in one process and each sender in a fresh process of its own, so the sender's
+CPU time and peak RSS are its own. Lost and duplicated are counted from the messages the server
+stored per group; 429s from the calls it recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import resource
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from benchmarks.sandbox_process import SandboxProcess, Setup, Tally, Target, run_in_process
+from sandbox import Limits
+
+TEXT = (
+    "<b>Pengingat Pilkada Serentak 2024</b>\n"
+    "Rabu, 27 November 2024, TPS buka pukul 07.00–13.00 WIB. "
+    "Bawa KTP-el dan undangan (C Pemberitahuan), ajak keluarga datang ke TPS."
+)
+ACK_LABEL = "✅ Sudah dibaca"
+KELURAHAN = "35.73.05.1005"
+SENDERS = ("loop", "ptb", "engine")
+SENDER_NAMES = {
+    "loop": "plain loop, 1 retry on 429",
+    "ptb": "PTB AIORateLimiter + gather",
+    "engine": "kentongan engine + SQLite",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a client sends; picklable, so a client process gets it whole."""
+
+    workers: int = 24
+    rate: float = 29.5
+    claim_batch: int = 32
+    paid: bool = False
+    pool: int = 128  # PTB's connection pool for the gather baseline
+    ptb_retries: int = 0
+
+
+@dataclass
+class ClientResult:
+    wall: float  # seconds from the first send's preparation to the last answer
+    cpu: float  # the client process's CPU seconds over the same span
+    rss_before_mb: float  # after setup, before the broadcast
+    peak_rss_mb: float
+    failed: int = 0  # sends the client gave up on
+    prepare: float | None = None  # engine: seconds until the first send (deliveries resolved)
+    ledger: dict[str, int] = field(default_factory=dict)  # engine: deliveries by status
+
+
+@dataclass
+class Row:
+    part: str
+    label: str
+    sender: str
+    groups: int
+    client: ClientResult
+    tally: Tally
+
+    @property
+    def rate(self) -> float:
+        return self.tally.delivered / self.client.wall if self.client.wall else 0.0
+
+    @property
+    def cpu_ms_per_delivery(self) -> float:
+        return 1000 * self.client.cpu / self.tally.delivered if self.tally.delivered else 0.0
+
+
+# -- the senders ------------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _keyboard() -> Any:
+    from bot.sender import ack_keyboard
+
+    return ack_keyboard(ACK_LABEL, "ack:1")
+
+
+async def loop_sender(target: Target, options: Options) -> ClientResult:
+    """What a first bot does: one send after another; a 429 is waited out and retried once."""
+    from telegram import Bot
+    from telegram.constants import ParseMode
+    from telegram.error import RetryAfter, TelegramError
+
+    keyboard = _keyboard()
+    failed = 0
+    async with Bot(target.token, base_url=target.api_url, base_file_url=target.file_url) as bot:
+        rss = _rss_mb()
+        cpu, start = time.process_time(), time.perf_counter()
+        for chat_id in target.chat_ids:
+            for attempt in (1, 2):
+                try:
+                    await bot.send_message(
+                        chat_id, TEXT, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                    )
+                    break
+                except RetryAfter as exc:
+                    if attempt == 2:
+                        failed += 1
+                    else:
+                        await asyncio.sleep(_seconds(exc.retry_after))
+                except TelegramError:
+                    failed += 1
+                    break
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return ClientResult(wall, cpu, rss, _peak_rss_mb(), failed=failed)
+
+
+async def ptb_sender(target: Target, options: Options) -> ClientResult:
+    """The documented way: ExtBot with AIORateLimiter, every send gathered at once."""
+    from telegram.constants import ParseMode
+    from telegram.ext import AIORateLimiter, ExtBot
+    from telegram.request import HTTPXRequest
+
+    # Its give-up after max_retries is logged with a traceback per send; the count is enough.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    keyboard = _keyboard()
+    bot = ExtBot(
+        target.token,
+        base_url=target.api_url,
+        base_file_url=target.file_url,
+        request=HTTPXRequest(connection_pool_size=options.pool),
+        rate_limiter=AIORateLimiter(max_retries=options.ptb_retries),
+    )
+    async with bot:
+        rss = _rss_mb()
+        cpu, start = time.process_time(), time.perf_counter()
+        results = await asyncio.gather(
+            *(
+                bot.send_message(
+                    chat_id,
+                    TEXT,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    allow_paid_broadcast=options.paid or None,
+                )
+                for chat_id in target.chat_ids
+            ),
+            return_exceptions=True,
+        )
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    failed = sum(1 for r in results if isinstance(r, BaseException))
+    return ClientResult(wall, cpu, rss, _peak_rss_mb(), failed=failed)
+
+
+class _FirstSendTimer:
+    """A Sender wrapper that notes when the first send starts: the deliveries are ready then."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.first: float | None = None
+
+    async def send(self, message: Any) -> Any:
+        if self.first is None:
+            self.first = time.perf_counter()
+        return await self.inner.send(message)
+
+
+async def engine_sender(
+    target: Target, options: Options, db_dir: Path | None = None
+) -> ClientResult:
+    """kentongan's BroadcastEngine on a fresh SQLite file, the way bot/app.py builds it."""
+    from bot.core.clock import SystemClock
+    from bot.sender import TelegramSender, broadcast_bot
+    from bot.storage import open_storage
+    from db.models import (
+        Broadcast,
+        BroadcastSource,
+        BroadcastStatus,
+        DeliveryStatus,
+        Group,
+        GroupLevel,
+    )
+    from scheduler.engine import BroadcastEngine, EngineConfig
+
+    with tempfile.TemporaryDirectory(prefix="kentongan-bench-", dir=db_dir) as tmp:
+        now = datetime.now(UTC)
+        db, sessions = await open_storage(
+            f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", frozenset(), now
+        )
+        async with sessions.begin() as session:
+            await session.execute(
+                insert(Group),
+                [
+                    {
+                        "chat_id": chat_id,
+                        "title": f"RW {i + 1:05d}",
+                        "chat_type": "supergroup",
+                        "level": GroupLevel.RW,
+                        "kelurahan_code": KELURAHAN,
+                        "rw": i + 1,
+                        "active": True,
+                        "subscribed": True,
+                        "subscribed_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, chat_id in enumerate(target.chat_ids)
+                ],
+            )
+            broadcast = Broadcast(
+                source=BroadcastSource.CUSTOM,
+                text=TEXT,
+                audience="all",
+                scheduled_at=now,
+                expires_at=now + timedelta(hours=1),
+                status=BroadcastStatus.SCHEDULED,
+                created_at=now,
+            )
+            session.add(broadcast)
+            await session.flush()
+            broadcast_id = broadcast.id
+        config = EngineConfig(
+            rate=options.rate,
+            workers=options.workers,
+            claim_batch=options.claim_batch,
+            paid=options.paid,
+        )
+        bot = broadcast_bot(target.token, target.api_url, target.file_url, config.workers + 4)
+        await bot.initialize()
+        sender = _FirstSendTimer(TelegramSender(bot))
+        engine = BroadcastEngine(
+            sessions,
+            sender,
+            SystemClock(),
+            render=lambda b: b.text or "",
+            ack_label=ACK_LABEL,
+            config=config,
+        )
+        try:
+            rss = _rss_mb()
+            cpu, start = time.process_time(), time.perf_counter()
+            summary = await engine.run(broadcast_id)
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        finally:
+            await bot.shutdown()
+            await db.dispose()
+    prepare = sender.first - start if sender.first is not None else None
+    return ClientResult(
+        wall,
+        cpu,
+        rss,
+        _peak_rss_mb(),
+        failed=summary.counts.get(DeliveryStatus.FAILED.value, 0),
+        prepare=prepare,
+        ledger=dict(summary.counts),
+    )
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+_CLIENTS = {"loop": loop_sender, "ptb": ptb_sender, "engine": engine_sender}
+
+
+def _client(conn: Connection, kind: str, target: Target, options: Options) -> None:
+    conn.send(asyncio.run(_CLIENTS[kind](target, options)))
+
+
+def measure(
+    part: str, label: str, kind: str, setup: Setup, options: Options, *, verbose: bool = True
+) -> Row:
+    """One cell: a fresh server process, a fresh client process, then the server's tally."""
+    if verbose:
+        print(f"  … {label}: {SENDER_NAMES[kind]}, {setup.groups:,} groups", flush=True)
+    with SandboxProcess(setup) as sandbox:
+        client: ClientResult = run_in_process(_client, kind, sandbox.target, options)
+        tally = sandbox.tally()
+    return Row(part, label, kind, setup.groups, client, tally)
+
+
+# -- the table --------------------------------------------------------------------------------
+
+_HEAD = (
+    f"{'cell':<24} {'sender':<29} {'groups':>7} {'msg/s':>7} {'429s':>6} {'lost':>6} "
+    f"{'dup':>4} {'wall s':>7} {'CPU ms/msg':>10} {'peak RSS MB':>11} {'prepare s':>9}"
+)
+
+
+def format_row(row: Row) -> str:
+    c, t = row.client, row.tally
+    prepare = f"{c.prepare:.2f}" if c.prepare is not None else "—"
+    return (
+        f"{row.label:<24} {SENDER_NAMES[row.sender]:<29} {row.groups:>7,} {row.rate:>7.1f} "
+        f"{t.too_many:>6,} {t.lost:>6,} {t.duplicated:>4,} {c.wall:>7.1f} "
+        f"{row.cpu_ms_per_delivery:>10.2f} {c.peak_rss_mb:>11.0f} {prepare:>9}"
+    )
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    print()
+    print(_HEAD)
+    print("-" * len(_HEAD))
+    part = None
+    for row in rows:
+        if part is not None and row.part != part:
+            print()
+        part = row.part
+        print(format_row(row))
+    print()
+    for row in rows:
+        if row.sender == "engine":
+            print(
+                f"{row.label}: ledger {row.client.ledger}, server: {row.tally.sends:,} sends,"
+                f" {row.tally.other_errors} other errors; RSS before the broadcast"
+                f" {row.client.rss_before_mb:.0f} MB"
+            )
+
+
+def check_targets(rows: Sequence[Row]) -> list[str]:
+    """Issue 5's targets for the engine; the misses, as sentences."""
+    misses = []
+    for row in rows:
+        if row.sender != "engine":
+            continue
+        t = row.tally
+        if t.lost or t.duplicated:
+            misses.append(f"{row.label}: {t.lost} lost, {t.duplicated} duplicated")
+        if row.part == "limits":
+            if row.rate < 28.5:
+                misses.append(f"{row.label}: {row.rate:.1f} msg/s < 28.5")
+            if t.too_many > 0.01 * t.sends:
+                misses.append(f"{row.label}: {t.too_many} 429s ≥ 1% of {t.sends} sends")
+        if row.part == "paid" and row.rate < 800:
+            misses.append(f"{row.label}: {row.rate:.0f} msg/s < 800")
+    return misses
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks broadcast", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--groups", type=int, default=5000, help="groups for the limits part")
+    p.add_argument("--latency-ms", type=float, nargs="+", default=[50.0, 150.0])
+    p.add_argument("--paid-chats", type=int, default=20000, help="groups for the paid part")
+    p.add_argument("--paid-workers", type=int, default=96)
+    p.add_argument("--memory-groups", type=int, default=100000)
+    p.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("limits", "paid", "memory"),
+        default=["limits", "paid", "memory"],
+    )
+    p.add_argument("--senders", nargs="+", choices=SENDERS, default=list(SENDERS))
+    p.add_argument("--ptb-retries", type=int, default=0, help="AIORateLimiter(max_retries=...)")
+    p.add_argument(
+        "--quick", action="store_true", help="CI size: 500 groups, 4,000 paid, 10,000 memory"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def run(args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    base = Options(ptb_retries=args.ptb_retries)
+    if "limits" in args.parts:
+        for ms in args.latency_ms:
+            setup = Setup(args.groups, Limits(), ms, args.seed)
+            for kind in args.senders:
+                rows.append(measure("limits", f"limits on, {ms:g} ms", kind, setup, base))
+    if "paid" in args.parts:
+        setup = Setup(args.paid_chats, Limits(allow_paid_broadcast=True), 50.0, args.seed)
+        paid = replace(base, paid=True, rate=1000.0, workers=args.paid_workers)
+        for kind in ("ptb", "engine"):
+            if kind in args.senders:
+                rows.append(measure("paid", "paid, 50 ms", kind, setup, paid))
+    if "memory" in args.parts:
+        setup = Setup(args.memory_groups, Limits.off(), 0.0, args.seed)
+        fast = replace(base, rate=1000.0, workers=args.paid_workers)
+        rows.append(measure("memory", "limits off, 0 ms", "engine", setup, fast))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.quick:
+        args.groups, args.paid_chats, args.memory_groups = 500, 4000, 10000
+    started = time.perf_counter()
+    print(
+        f"Broadcast benchmark: {args.groups:,} groups with Telegram's limits on at"
+        f" {', '.join(f'{ms:g}' for ms in args.latency_ms)} ms; {args.paid_chats:,} paid;"
+        f" {args.memory_groups:,} for memory",
+        flush=True,
+    )
+    rows = run(args)
+    print_table(rows)
+    misses = check_targets(rows)
+    for miss in misses:
+        print(f"MISSED: {miss}")
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    return 1 if misses else 0
