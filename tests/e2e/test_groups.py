@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from db.models import AuditEntry, Group, GroupLevel, Official, OfficialRole
-from sandbox import CallbackAnswer, CallbackQuery, Chat, Message, User
+from sandbox import CallbackAnswer, CallbackQuery, Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
 SUMBERSARI = "35.73.05.1005"
@@ -69,19 +69,18 @@ async def audit(h: Harness) -> list[tuple[str, int | None, str, dict[str, object
     ]
 
 
-def setup_group(h: Harness, kind: str = "group", **people: list[User]) -> tuple[Chat, User, User]:
+def setup_group(h: Harness) -> tuple[Chat, User, User]:
     """A group with an admin (the RT leader) and a plain member, the bot added by the admin."""
     admin = h.world.add_user("Pak RT")
     member = h.world.add_user("Warga")
-    chat = h.world.add_group(
-        "Warga RT 03 RW 05",
-        kind,
-        admins=[admin],
-        members=[member],
-        **people,  # type: ignore[arg-type]
-    )
+    chat = h.world.add_group("Warga RT 03 RW 05", "group", admins=[admin], members=[member])
     h.world.add_bot_to_group(chat, by=admin)
     return chat, admin, member
+
+
+def join(chat: Chat, user: User, status: str = "member") -> None:
+    """`user` is already in the group (no update: the bot only sees what Telegram shows it)."""
+    chat.members[user.id] = Member(user, status)  # type: ignore[arg-type]
 
 
 async def test_added_to_a_group_it_greets_once_and_records_it_known_not_subscribed(
@@ -216,7 +215,7 @@ async def test_refusals_non_admin_someone_elses_flow_stale_flow_foreign_chat(
     h = kentongan
     chat, admin, member = setup_group(h)
     other_admin = h.world.add_user("Bu RW")
-    chat.members[other_admin.id] = type(chat.members[admin.id])(other_admin, "administrator")
+    join(chat, other_admin, "administrator")
     greeting = await h.server.wait_for_message(chat)
 
     refused = await h.say(member, "/daftar rw 5 sumbersari", chat)
@@ -302,7 +301,7 @@ async def test_berhenti_needs_confirmation_and_is_audited(kentongan: Harness) ->
 
     # A second admin finishes it (one person typing five commands in a second is slowed down).
     co_admin = h.world.add_user("Bu RT")
-    chat.members[co_admin.id] = type(chat.members[admin.id])(co_admin, "administrator")
+    join(chat, co_admin, "administrator")
     ask = await h.say(co_admin, "/berhenti", chat)
     await press(h, co_admin, ask, "🔕 Ya, berhenti", chat)
     assert "tidak lagi menerima siaran" in (ask.text or "")
@@ -393,7 +392,7 @@ async def test_deep_link_and_private_chat_help(kentongan: Harness) -> None:
     flow = await h.say(leader, "/start@kentongan_sandbox_bot daftar", chat)
     assert "Langkah 1 dari 4" in (flow.text or "")
     member = h.world.add_user("Warga")
-    chat.members[member.id] = type(chat.members[leader.id])(member, "member")
+    join(chat, member, "member")
     helped = await h.say(member, "/bantuan", chat)
     assert "Perintah Kentongan di grup" in (helped.text or "")
     elsewhere = await h.say(member, "/status")
