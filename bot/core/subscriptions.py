@@ -298,8 +298,12 @@ async def subscribe(
     *,
     title: str | None = None,
     chat_type: str | None = None,
+    kept: bool = False,
 ) -> Group:
-    """Register (or re-register) the group; the audit entry keeps what it was before."""
+    """Register (or re-register) the group; the audit entry keeps what it was before.
+
+    `kept`: a returning group confirmed its old registration (noted in the audit entry).
+    """
     group = await known_group(session, chat_id, title, chat_type, now)
     before = registration_of(group) if group.subscribed else None
     group.level = registration.level
@@ -321,6 +325,7 @@ async def subscribe(
         kelurahan=registration.kelurahan_code,
         area=registration.area,
         before=(f"{before.kelurahan_code} {before.area}" if before else None),
+        **({"kept": True} if kept else {}),
     )
     await session.flush()
     return group
@@ -332,23 +337,8 @@ async def keep_registration(
     """Confirm the registration a returning group had; None if it has none to keep."""
     group = await group_by_chat(session, chat_id)
     registration = registration_of(group) if group is not None else None
-    if group is None or registration is None:
-        return None
-    group.subscribed = True
-    group.active = True
-    group.subscribed_by = actor_id
-    group.subscribed_at = now
-    group.updated_at = now
-    audit(
-        session,
-        now,
-        actor_id,
-        "group.subscribe",
-        f"chat:{chat_id}",
-        kelurahan=registration.kelurahan_code,
-        area=registration.area,
-        kept=True,
-    )
+    if registration is not None:
+        await subscribe(session, chat_id, registration, actor_id, now, kept=True)
     return registration
 
 

@@ -400,10 +400,10 @@ async def find_tps(
     if not wanted:
         wanted = {t.id for t, _ in rows}
     found = sorted({t.id: t for t, _ in rows if t.id in wanted}.values(), key=lambda t: t.number)
-    out: list[TpsInfo] = []
-    for tps in found:
-        areas = list((await session.scalars(select(TpsArea).where(TpsArea.tps_id == tps.id))).all())
-        out.append(
-            TpsInfo(tps.kelurahan_code, tps.number, tps.address, tps.map_url, _serves(areas))
-        )
-    return out
+    areas: dict[int, list[TpsArea]] = defaultdict(list)
+    for area in await session.scalars(select(TpsArea).where(TpsArea.tps_id.in_(wanted))):
+        areas[area.tps_id].append(area)
+    return [
+        TpsInfo(t.kelurahan_code, t.number, t.address, t.map_url, _serves(areas[t.id]))
+        for t in found
+    ]

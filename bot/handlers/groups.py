@@ -45,6 +45,7 @@ from bot.context import BotContext
 from bot.core import group_report, places, subscriptions
 from bot.core.officials import find_actor
 from bot.core.subscriptions import MAX_NUMBER, Registration
+from bot.handlers.officials import NOT_OFFICIAL, PRIVATE_ONLY
 from bot.handlers.residents import (
     NEW_MESSAGES,
     add_to_group_button,
@@ -65,11 +66,6 @@ STALE = "Tombol ini dari alur lama dan sudah tidak berlaku. Ketik /daftar untuk 
 NOT_YOURS = "Alur ini dimulai admin lain. Ketik /daftar bila Anda ingin mendaftarkan grup."
 UNKNOWN_BUTTON = "Tombol ini tidak dikenali. Ketik /daftar untuk mulai lagi."
 GROUP_ONLY = "Perintah ini dipakai di grup RT/RW, bukan di chat pribadi."
-PRIVATE_ONLY = "Perintah petugas hanya dipakai di chat pribadi dengan bot."
-NOT_OFFICIAL = (
-    "Perintah ini hanya untuk petugas Pemkot yang terdaftar. "
-    "Bila Anda petugas, minta admin menambahkan Anda dengan /petugas."
-)
 CANCELLED = "Dibatalkan. Tidak ada yang berubah."
 
 
@@ -492,16 +488,24 @@ async def _finish(
 # -- /status, /berhenti -----------------------------------------------------------------------
 
 
+async def _in_group(update: Update) -> tuple[Message, Chat] | None:
+    """The message and its group; in a private chat the sender is told where this works."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return None
+    if not _is_group(chat):
+        await message.reply_text(GROUP_ONLY)
+        return None
+    return message, chat
+
+
 @flood_limited
 async def status(update: Update, context: BotContext) -> None:
     """/status: the group's registration, for anyone in the group."""
-    message = update.effective_message
-    chat = update.effective_chat
-    if message is None or chat is None:
+    found = await _in_group(update)
+    if found is None:
         return
-    if not _is_group(chat):
-        await message.reply_text(GROUP_ONLY)
-        return
+    message, chat = found
     async with context.services.sessions() as session:
         state = await subscriptions.group_status(session, chat.id)
     await message.reply_text(_status_text(context, state))
@@ -532,13 +536,10 @@ def _status_text(context: BotContext, state: subscriptions.GroupStatus | None) -
 @flood_limited
 async def berhenti(update: Update, context: BotContext) -> None:
     """/berhenti (admins): stop broadcasts to the group, after confirmation."""
-    message = update.effective_message
-    chat = update.effective_chat
-    if message is None or chat is None:
+    found = await _in_group(update)
+    if found is None:
         return
-    if not _is_group(chat):
-        await message.reply_text(GROUP_ONLY)
-        return
+    message, chat = found
     allowed, user_id = await _sender_is_admin(message, context)
     if not allowed:
         await _refuse_non_admin(message, context)
