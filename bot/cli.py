@@ -78,6 +78,8 @@ def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 PASSTHROUGH = {
     "messages": ("messages.cli", "check or show library messages"),
     "sandbox": ("sandbox.cli", "run the local Bot API server"),
+    "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see bot/core/tps.py)"),
+    "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
 }
 
 

@@ -13,8 +13,9 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
+from bot.core.officials import list_officials
 from bot.handlers import acks, groups, officials, reports, residents
-from bot.handlers.commands import set_commands
+from bot.handlers.commands import set_commands, set_official_commands
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert application.job_queue is not None
     start_sync(application.job_queue)
     await set_commands(application.bot)
+    async with services.sessions() as session:
+        officials = await list_officials(session)
+    await set_official_commands(application.bot, [o.user_id for o in officials])
 
 
 async def on_error(update: object, context: BotContext) -> None:

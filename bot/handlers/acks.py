@@ -44,6 +44,9 @@ TRY_AGAIN = "Maaf, belum tercatat karena gangguan. Silakan tekan lagi sebentar l
 
 @dataclass(frozen=True)
 class AckConfig:
+    # Presses handled at once. More only queue inside the HTTP client (whose pool bookkeeping
+    # grows with its queue) and make every answer later; the AckWriter batches what waits.
+    presses_at_once: int = 32
     # How long a chat's admin list is trusted; anonymous admins are in it too.
     admin_ttl: float = 300.0
     admin_lookups: int = 8  # at once, on a connection pool of their own
@@ -197,6 +200,7 @@ class AckButtons:
         self.counts: ButtonCounts | None = None
         self._side_bot: Bot | None = None
         self._side_bot_lock = asyncio.Lock()
+        self._pressing = asyncio.Semaphore(self.config.presses_at_once)
         self._thanks = ""
 
     def _setup(self, context: BotContext) -> tuple[AckWriter, ButtonCounts]:
@@ -245,15 +249,16 @@ class AckButtons:
             await _answer(query, NOT_HERE)
             return
         writer, counts = self._setup(context)
-        try:
-            result = await writer.record(press)
-        except Exception:
-            await _answer(query, TRY_AGAIN)
-            raise
-        if result.outcome is AckOutcome.RECORDED:
-            await _answer(query, self._thanks)
-        else:
-            await _answer(query, ALREADY if result.outcome is AckOutcome.ALREADY else NOT_HERE)
+        async with self._pressing:
+            try:
+                result = await writer.record(press)
+            except Exception:
+                await _answer(query, TRY_AGAIN)
+                raise
+            if result.outcome is AckOutcome.RECORDED:
+                await _answer(query, self._thanks)
+            else:
+                await _answer(query, ALREADY if result.outcome is AckOutcome.ALREADY else NOT_HERE)
         if result.outcome is not AckOutcome.RECORDED or result.delivery_id is None:
             return
         counts.touch(result.delivery_id, press.broadcast_id, press.chat_id, press.message_id)

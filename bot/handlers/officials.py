@@ -38,6 +38,7 @@ from bot.core.broadcasts import (
 from bot.core.officials import Actor, PermissionDenied, add_official, find_actor, list_officials
 from bot.core.when import HELP as WHEN_HELP
 from bot.core.when import WhenError, parse_when
+from bot.handlers.commands import set_official_commands
 from bot.jobs import schedule_broadcast, unschedule_broadcast
 from bot.notify import STATUS_LABEL
 from db.models import Broadcast, BroadcastStatus, Kecamatan, Kelurahan, Official, OfficialRole
@@ -570,6 +571,7 @@ async def petugas(update: Update, context: BotContext) -> None:
     except PermissionDenied as exc:
         await message.reply_text(html.escape(str(exc)))
         return
+    await set_official_commands(context.bot, [official.user_id])
     await message.reply_text(
         f"✅ {official.user_id} sekarang {official.role.value}"
         + (f" untuk kecamatan {kecamatan}." if kecamatan else " se-kota.")
