@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import resource
 import tempfile
 import time
@@ -61,7 +62,7 @@ class Options:
 
     workers: int = 24
     rate: float = 29.5
-    claim_batch: int = 32
+    claim_batch: int | None = None  # the engine's default
     paid: bool = False
     pool: int = 128  # PTB's connection pool for the gather baseline
     ptb_retries: int = 0
@@ -74,6 +75,7 @@ class ClientResult:
     rss_before_mb: float  # after setup, before the broadcast
     peak_rss_mb: float
     failed: int = 0  # sends the client gave up on
+    machine_cpu: float = 0.0  # CPU seconds of every process on the machine over the same span
     prepare: float | None = None  # engine: seconds until the first send (deliveries resolved)
     ledger: dict[str, int] = field(default_factory=dict)  # engine: deliveries by status
 
@@ -92,6 +94,13 @@ class Row:
         return self.tally.delivered / self.client.wall if self.client.wall else 0.0
 
     @property
+    def others_load(self) -> float:
+        """Cores busy with other processes during the cell (neither client nor server)."""
+        c = self.client
+        others = c.machine_cpu - c.cpu - self.tally.server_cpu
+        return max(0.0, others / c.wall) if c.wall else 0.0
+
+    @property
     def cpu_ms_per_delivery(self) -> float:
         return 1000 * self.client.cpu / self.tally.delivered if self.tally.delivered else 0.0
 
@@ -105,6 +114,27 @@ def _rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _machine_cpu() -> float:
+    """CPU seconds every process on the machine has used since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class _Span:
+    """Wall, process CPU and machine CPU over the part of a cell that is measured."""
+
+    def __enter__(self) -> _Span:
+        self.wall, self.cpu, self.machine = time.perf_counter(), time.process_time(), _machine_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+        self.machine = _machine_cpu() - self.machine
 
 
 def _peak_rss_mb() -> float:
@@ -127,24 +157,23 @@ async def loop_sender(target: Target, options: Options) -> ClientResult:
     failed = 0
     async with Bot(target.token, base_url=target.api_url, base_file_url=target.file_url) as bot:
         rss = _rss_mb()
-        cpu, start = time.process_time(), time.perf_counter()
-        for chat_id in target.chat_ids:
-            for attempt in (1, 2):
-                try:
-                    await bot.send_message(
-                        chat_id, TEXT, parse_mode=ParseMode.HTML, reply_markup=keyboard
-                    )
-                    break
-                except RetryAfter as exc:
-                    if attempt == 2:
+        with _Span() as span:
+            for chat_id in target.chat_ids:
+                for attempt in (1, 2):
+                    try:
+                        await bot.send_message(
+                            chat_id, TEXT, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                        )
+                        break
+                    except RetryAfter as exc:
+                        if attempt == 2:
+                            failed += 1
+                        else:
+                            await asyncio.sleep(_seconds(exc.retry_after))
+                    except TelegramError:
                         failed += 1
-                    else:
-                        await asyncio.sleep(_seconds(exc.retry_after))
-                except TelegramError:
-                    failed += 1
-                    break
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return ClientResult(wall, cpu, rss, _peak_rss_mb(), failed=failed)
+                        break
+    return _result(span, rss, failed=failed)
 
 
 async def ptb_sender(target: Target, options: Options) -> ClientResult:
@@ -165,23 +194,22 @@ async def ptb_sender(target: Target, options: Options) -> ClientResult:
     )
     async with bot:
         rss = _rss_mb()
-        cpu, start = time.process_time(), time.perf_counter()
-        results = await asyncio.gather(
-            *(
-                bot.send_message(
-                    chat_id,
-                    TEXT,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    allow_paid_broadcast=options.paid or None,
-                )
-                for chat_id in target.chat_ids
-            ),
-            return_exceptions=True,
-        )
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        with _Span() as span:
+            results = await asyncio.gather(
+                *(
+                    bot.send_message(
+                        chat_id,
+                        TEXT,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard,
+                        allow_paid_broadcast=options.paid or None,
+                    )
+                    for chat_id in target.chat_ids
+                ),
+                return_exceptions=True,
+            )
     failed = sum(1 for r in results if isinstance(r, BaseException))
-    return ClientResult(wall, cpu, rss, _peak_rss_mb(), failed=failed)
+    return _result(span, rss, failed=failed)
 
 
 class _FirstSendTimer:
@@ -220,25 +248,29 @@ async def engine_sender(
             f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", frozenset(), now
         )
         async with sessions.begin() as session:
-            await session.execute(
-                insert(Group),
-                [
-                    {
-                        "chat_id": chat_id,
-                        "title": f"RW {i + 1:05d}",
-                        "chat_type": "supergroup",
-                        "level": GroupLevel.RW,
-                        "kelurahan_code": KELURAHAN,
-                        "rw": i + 1,
-                        "active": True,
-                        "subscribed": True,
-                        "subscribed_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i, chat_id in enumerate(target.chat_ids)
-                ],
-            )
+            # In slices, so that the setup does not set the process's peak RSS.
+            for first in range(0, len(target.chat_ids), 5000):
+                await session.execute(
+                    insert(Group),
+                    [
+                        {
+                            "chat_id": chat_id,
+                            "title": f"RW {i + 1:05d}",
+                            "chat_type": "supergroup",
+                            "level": GroupLevel.RW,
+                            "kelurahan_code": KELURAHAN,
+                            "rw": i + 1,
+                            "active": True,
+                            "subscribed": True,
+                            "subscribed_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i, chat_id in enumerate(
+                            target.chat_ids[first : first + 5000], start=first
+                        )
+                    ],
+                )
             broadcast = Broadcast(
                 source=BroadcastSource.CUSTOM,
                 text=TEXT,
@@ -251,12 +283,10 @@ async def engine_sender(
             session.add(broadcast)
             await session.flush()
             broadcast_id = broadcast.id
-        config = EngineConfig(
-            rate=options.rate,
-            workers=options.workers,
-            claim_batch=options.claim_batch,
-            paid=options.paid,
-        )
+        tuning: dict[str, Any] = {"rate": options.rate, "workers": options.workers}
+        if options.claim_batch is not None:
+            tuning["claim_batch"] = options.claim_batch
+        config = EngineConfig(paid=options.paid, **tuning)
         bot = broadcast_bot(target.token, target.api_url, target.file_url, config.workers + 4)
         await bot.initialize()
         sender = _FirstSendTimer(TelegramSender(bot))
@@ -270,22 +300,23 @@ async def engine_sender(
         )
         try:
             rss = _rss_mb()
-            cpu, start = time.process_time(), time.perf_counter()
-            summary = await engine.run(broadcast_id)
-            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            start = time.perf_counter()
+            with _Span() as span:
+                summary = await engine.run(broadcast_id)
         finally:
             await bot.shutdown()
             await db.dispose()
-    prepare = sender.first - start if sender.first is not None else None
-    return ClientResult(
-        wall,
-        cpu,
+    return _result(
+        span,
         rss,
-        _peak_rss_mb(),
         failed=summary.counts.get(DeliveryStatus.FAILED.value, 0),
-        prepare=prepare,
+        prepare=sender.first - start if sender.first is not None else None,
         ledger=dict(summary.counts),
     )
+
+
+def _result(span: _Span, rss: float, **kw: Any) -> ClientResult:
+    return ClientResult(span.wall, span.cpu, rss, _peak_rss_mb(), machine_cpu=span.machine, **kw)
 
 
 def _seconds(value: Any) -> float:
@@ -313,37 +344,71 @@ def measure(
 
 # -- the table --------------------------------------------------------------------------------
 
-_HEAD = (
-    f"{'cell':<24} {'sender':<29} {'groups':>7} {'msg/s':>7} {'429s':>6} {'lost':>6} "
-    f"{'dup':>4} {'wall s':>7} {'CPU ms/msg':>10} {'peak RSS MB':>11} {'prepare s':>9}"
+_COLUMNS = (
+    ("cell", 17, "<"),
+    ("sender", 28, "<"),
+    ("groups", 7, ">"),
+    ("msg/s", 7, ">"),
+    ("429s", 6, ">"),
+    ("lost", 6, ">"),
+    ("dup", 4, ">"),
+    ("wall s", 7, ">"),
+    ("CPU ms/msg", 10, ">"),
+    ("srv ms/msg", 10, ">"),
+    ("RSS MB", 6, ">"),
+    ("prep s", 6, ">"),
+    ("others", 6, ">"),
 )
+
+
+def _line(values: Sequence[str]) -> str:
+    cells = zip(values, _COLUMNS, strict=True)
+    return " ".join(f"{value:{align}{width}}" for value, (_, width, align) in cells)
 
 
 def format_row(row: Row) -> str:
     c, t = row.client, row.tally
-    prepare = f"{c.prepare:.2f}" if c.prepare is not None else "—"
-    return (
-        f"{row.label:<24} {SENDER_NAMES[row.sender]:<29} {row.groups:>7,} {row.rate:>7.1f} "
-        f"{t.too_many:>6,} {t.lost:>6,} {t.duplicated:>4,} {c.wall:>7.1f} "
-        f"{row.cpu_ms_per_delivery:>10.2f} {c.peak_rss_mb:>11.0f} {prepare:>9}"
+    return _line(
+        [
+            row.label,
+            SENDER_NAMES[row.sender],
+            f"{row.groups:,}",
+            f"{row.rate:.1f}",
+            f"{t.too_many:,}",
+            f"{t.lost:,}",
+            f"{t.duplicated:,}",
+            f"{c.wall:.1f}",
+            f"{row.cpu_ms_per_delivery:.2f}",
+            f"{1000 * t.server_cpu / t.sends:.2f}" if t.sends else "—",
+            f"{c.peak_rss_mb:.0f}",
+            f"{c.prepare:.2f}" if c.prepare is not None else "—",
+            f"{row.others_load:.2f}",
+        ]
     )
 
 
 def print_table(rows: Sequence[Row]) -> None:
+    head = _line([name for name, _, _ in _COLUMNS])
     print()
-    print(_HEAD)
-    print("-" * len(_HEAD))
+    print(head)
+    print("-" * len(head))
     part = None
     for row in rows:
         if part is not None and row.part != part:
             print()
         part = row.part
         print(format_row(row))
-    print()
+    print(
+        "\nmsg/s: groups reached / wall time. CPU ms/msg: the sender process's CPU time"
+        " (all threads) per message delivered; srv: the sandbox server's. RSS: the sender's"
+        " peak. prep: until the engine's first send (deliveries resolved). others: cores"
+        " busy with other processes meanwhile (of os.cpu_count()"
+        f" = {os.cpu_count()})."
+    )
     for row in rows:
         if row.sender == "engine":
             print(
-                f"{row.label}: ledger {row.client.ledger}, server: {row.tally.sends:,} sends,"
+                f"{row.label}: ledger {row.client.ledger}; server: {row.tally.sends:,} sends,"
                 f" {row.tally.other_errors} other errors; RSS before the broadcast"
                 f" {row.client.rss_before_mb:.0f} MB"
             )
@@ -378,7 +443,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--groups", type=int, default=5000, help="groups for the limits part")
     p.add_argument("--latency-ms", type=float, nargs="+", default=[50.0, 150.0])
     p.add_argument("--paid-chats", type=int, default=20000, help="groups for the paid part")
-    p.add_argument("--paid-workers", type=int, default=96)
+    p.add_argument("--paid-workers", type=int, default=128)
     p.add_argument("--memory-groups", type=int, default=100000)
     p.add_argument(
         "--parts",
@@ -402,7 +467,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         for ms in args.latency_ms:
             setup = Setup(args.groups, Limits(), ms, args.seed)
             for kind in args.senders:
-                rows.append(measure("limits", f"limits on, {ms:g} ms", kind, setup, base))
+                rows.append(measure("limits", f"limits, {ms:g} ms", kind, setup, base))
     if "paid" in args.parts:
         setup = Setup(args.paid_chats, Limits(allow_paid_broadcast=True), 50.0, args.seed)
         paid = replace(base, paid=True, rate=1000.0, workers=args.paid_workers)
@@ -412,7 +477,7 @@ def run(args: argparse.Namespace) -> list[Row]:
     if "memory" in args.parts:
         setup = Setup(args.memory_groups, Limits.off(), 0.0, args.seed)
         fast = replace(base, rate=1000.0, workers=args.paid_workers)
-        rows.append(measure("memory", "limits off, 0 ms", "engine", setup, fast))
+        rows.append(measure("memory", "no limits, 0 ms", "engine", setup, fast))
     return rows
 
 

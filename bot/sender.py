@@ -1,28 +1,31 @@
-"""The engine's Sender over python-telegram-bot: Telegram's answers classified by type."""
+"""The engine's Sender over the Bot API: Telegram's answers classified by type.
+
+Broadcasts go through a Bot of their own (``broadcast_bot``) whose transport is aiohttp. The
+Sender posts sendMessage through that transport and reads Telegram's answer itself: PTB would
+build a Message object (chat, sender, entities, keyboard) from every answer only for the engine
+to keep its message id, and at a thousand sends a second that was a third of the CPU.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import timedelta
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
 from scheduler.sender import Outcome, OutgoingMessage, SendResult
 
 log = logging.getLogger(__name__)
+
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def ack_keyboard(label: str, data: str) -> InlineKeyboardMarkup:
@@ -40,9 +43,8 @@ class AiohttpRequest(BaseRequest):
     """PTB's transport over aiohttp, for the broadcast bot.
 
     httpx (PTB's default) costs milliseconds of CPU per request once its pool holds dozens of
-    connections: httpcore walks every connection for every request, and without sniffio it
-    retries a failing import inside each lock. A paid broadcast sends a thousand a second from
-    one core, so that was most of the engine's time (issue 5's benchmark).
+    connections: httpcore walks every connection for every request and, without sniffio
+    installed, retries a failing import inside each lock.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._default_timeout = self._timeout(read_timeout, connect_timeout, pool_timeout)
 
     @property
     def read_timeout(self) -> float | None:
@@ -84,16 +87,10 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = _given(read_timeout, self._read_timeout)
-        connect = _given(connect_timeout, self._connect_timeout)
-        waiting = _given(pool_timeout, self._pool_timeout)
-        timeout = aiohttp.ClientTimeout(
-            # aiohttp's `connect` covers waiting for a pooled connection and opening a new one.
-            connect=None if connect is None or waiting is None else connect + waiting,
-            sock_connect=connect,
-            sock_read=read,
+        timeout = self._timeout(
+            _given(read_timeout, self._read_timeout),
+            _given(connect_timeout, self._connect_timeout),
+            _given(pool_timeout, self._pool_timeout),
         )
         data: aiohttp.FormData | dict[str, str] | None = None
         if request_data is not None:
@@ -103,13 +100,43 @@ class AiohttpRequest(BaseRequest):
                 for name, (filename, content, mime) in request_data.multipart_data.items():
                     form.add_field(name, content, filename=filename, content_type=mime)
                 data = form
+        return await self._request(method, url, data, None, timeout)
+
+    async def post_form(self, url: str, body: bytes) -> tuple[int, bytes]:
+        """POST an urlencoded form of Bot API parameters; the HTTP status and body, whatever
+        the status. Network failures raise PTB's TimedOut or NetworkError, as in PTB's calls."""
+        return await self._request("POST", url, body, _FORM, self._default_timeout)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        headers: Mapping[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as resp:
+            async with self._session.request(
+                method, url, data=data, headers=headers, timeout=timeout
+            ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _timeout(
+        read: float | None, connect: float | None, waiting: float | None
+    ) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            # aiohttp's `connect` covers waiting for a pooled connection and opening a new one.
+            connect=None if connect is None or waiting is None else connect + waiting,
+            sock_connect=connect,
+            sock_read=read,
+        )
 
 
 def _given(value: object, default: float | None) -> float | None:
@@ -121,37 +148,74 @@ def _given(value: object, default: float | None) -> float | None:
 
 class TelegramSender:
     def __init__(self, bot: ExtBot[None]) -> None:
+        transport = bot.request
+        if not isinstance(transport, AiohttpRequest):
+            raise TypeError("TelegramSender needs a bot made by broadcast_bot()")
         self.bot = bot
-        self._keyboards: dict[tuple[str, str], InlineKeyboardMarkup] = {}
+        self._transport = transport
+        self._url = f"{bot.base_url}/sendMessage"
+        # Everything but the chat id is the same for every send of a broadcast: encoded once.
+        self._forms: dict[tuple[str, str, str, bool], bytes] = {}
 
     async def send(self, message: OutgoingMessage) -> SendResult:
-        key = (message.ack_label, message.ack_data)
-        keyboard = self._keyboards.get(key)
-        if keyboard is None:  # one per broadcast, not one per send
-            keyboard = self._keyboards[key] = ack_keyboard(*key)
+        body = b"chat_id=%d&%s" % (message.chat_id, self._form(message))
         try:
-            sent = await self.bot.send_message(
-                chat_id=message.chat_id,
-                text=message.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard,
-                allow_paid_broadcast=message.paid or None,
-            )
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            return SendResult(Outcome.RETRY_AFTER, retry_after=seconds, reason=str(exc))
-        except ChatMigrated as exc:
-            return SendResult(Outcome.MIGRATED, new_chat_id=exc.new_chat_id, reason=str(exc))
-        except Forbidden as exc:
-            return SendResult(Outcome.FORBIDDEN, reason=exc.message)
-        except BadRequest as exc:
-            # "chat not found" has no exception class of its own in PTB; the text is all we get.
-            if "chat not found" in exc.message.lower():
-                return SendResult(Outcome.CHAT_NOT_FOUND, reason=exc.message)
-            return SendResult(Outcome.BAD_REQUEST, reason=exc.message)
-        except (TimedOut, NetworkError) as exc:
+            status, payload = await self._transport.post_form(self._url, body)
+        except TelegramError as exc:  # TimedOut, NetworkError: worth another try
             return SendResult(Outcome.TRANSIENT, reason=f"{type(exc).__name__}: {exc.message}")
-        except TelegramError as exc:
-            return SendResult(Outcome.TRANSIENT, reason=f"{type(exc).__name__}: {exc.message}")
-        return SendResult(Outcome.SENT, message_id=sent.message_id)
+        return classify(status, payload)
+
+    def _form(self, message: OutgoingMessage) -> bytes:
+        key = (message.html, message.ack_label, message.ack_data, message.paid)
+        form = self._forms.get(key)
+        if form is None:
+            keyboard = ack_keyboard(message.ack_label, message.ack_data).to_dict()
+            fields = {
+                "text": message.html,
+                "parse_mode": ParseMode.HTML.value,
+                "reply_markup": json.dumps(keyboard, ensure_ascii=False),
+            }
+            if message.paid:
+                fields["allow_paid_broadcast"] = "true"
+            if len(self._forms) >= 64:  # broadcasts come and go; keep the running ones
+                self._forms.clear()
+            form = self._forms[key] = urlencode(fields).encode()
+        return form
+
+
+def classify(status: int, payload: bytes) -> SendResult:
+    """Telegram's answer to sendMessage, by type, as PTB's exceptions would have said it.
+
+    The parameters come first (https://core.telegram.org/bots/api#responseparameters), then
+    the HTTP status, as in PTB's BaseRequest.
+    """
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return SendResult(Outcome.TRANSIENT, reason=f"HTTP {status}: not JSON: {payload[:80]!r}")
+    if 200 <= status <= 299 and answer.get("ok"):
+        return SendResult(Outcome.SENT, message_id=int(answer["result"]["message_id"]))
+    reason = _reason(answer.get("description") or f"HTTP {status}")
+    parameters = answer.get("parameters") or {}
+    if parameters.get("migrate_to_chat_id"):
+        new_chat_id = int(parameters["migrate_to_chat_id"])
+        return SendResult(Outcome.MIGRATED, new_chat_id=new_chat_id, reason=reason)
+    if parameters.get("retry_after"):
+        seconds = float(parameters["retry_after"])
+        return SendResult(Outcome.RETRY_AFTER, retry_after=seconds, reason=reason)
+    if status == 403:  # kicked, removed, blocked
+        return SendResult(Outcome.FORBIDDEN, reason=reason)
+    if status == 400:
+        # "chat not found" has no error code of its own; the text is all we get.
+        if "chat not found" in reason.lower():
+            return SendResult(Outcome.CHAT_NOT_FOUND, reason=reason)
+        return SendResult(Outcome.BAD_REQUEST, reason=reason)
+    # 5xx, 401/404 (token), 409, anything else: not our message's fault.
+    return SendResult(Outcome.TRANSIENT, reason=f"HTTP {status}: {reason}")
+
+
+def _reason(description: str) -> str:
+    # As PTB's TelegramError words it: "Bad Request: chat not found" -> "Chat not found".
+    text = description.removeprefix("Error: ").removeprefix("[Error]: ")
+    text = text.removeprefix("Bad Request: ")
+    return text.capitalize() if text != description else text

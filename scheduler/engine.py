@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -48,8 +48,17 @@ class EngineConfig:
     max_retry_after_waits: int = 10
     backoff_base: float = 0.5
     backoff_max: float = 30.0
-    claim_batch: int = 32
+    # Deliveries claimed per database round trip; it bounds what a crash may send twice and
+    # how far a cancel from another process lags. None: a tenth of a second of sends, at least
+    # 32 (32 at Telegram's 30/s, 100 for a paid broadcast at 1000/s).
+    claim_batch: int | None = None
     paid: bool = False
+
+    @property
+    def batch(self) -> int:
+        if self.claim_batch is not None:
+            return self.claim_batch
+        return max(32, round(self.rate / 10))
 
 
 @dataclass
@@ -206,31 +215,27 @@ class BroadcastEngine:
     async def _create_deliveries(
         self, session: AsyncSession, broadcast: Broadcast, now: datetime
     ) -> None:
+        # One INSERT … SELECT: the audience never travels through Python (100,000 groups
+        # in a fraction of a second instead of seconds of per-row parameter binding).
+        table = Delivery.__table__
         audience = Audience.parse(broadcast.audience)
-        group_ids = (
-            await session.scalars(audience.groups_query().with_only_columns(Group.id))
-        ).all()
-        have = set(
-            (
-                await session.scalars(
-                    select(Delivery.group_id).where(Delivery.broadcast_id == broadcast.id)
-                )
-            ).all()
+        groups = audience.groups_query().with_only_columns(
+            literal(broadcast.id, table.c.broadcast_id.type),
+            Group.id,
+            literal(DeliveryStatus.PENDING, table.c.status.type),
+            literal(0, table.c.attempts.type),
+            literal(now, table.c.created_at.type),
+            literal(now, table.c.updated_at.type),
         )
-        rows = [
-            {
-                "broadcast_id": broadcast.id,
-                "group_id": gid,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for gid in group_ids
-            if gid not in have
-        ]
-        if rows:
-            await session.execute(insert(Delivery), rows)
+        already = select(Delivery.id).where(
+            Delivery.broadcast_id == broadcast.id, Delivery.group_id == Group.id
+        )
+        await session.execute(
+            insert(Delivery).from_select(
+                ["broadcast_id", "group_id", "status", "attempts", "created_at", "updated_at"],
+                groups.where(~already.exists()).order_by(Group.id),
+            )
+        )
 
     async def _pending_items(self, broadcast_id: int) -> list[_Item]:
         async with self.sessions() as session:
@@ -278,8 +283,7 @@ class BroadcastEngine:
                 async with claim_lock:
                     if queue.empty() and unclaimed:
                         batch = [
-                            unclaimed.pop()
-                            for _ in range(min(len(unclaimed), self.config.claim_batch))
+                            unclaimed.pop() for _ in range(min(len(unclaimed), self.config.batch))
                         ]
                         claimed = await claim(
                             self.sessions,
