@@ -123,11 +123,10 @@ async def record_presses(
     if rows:
         statement = (
             _insert(session)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["delivery_id", "user_id"])
             .returning(Acknowledgement.delivery_id, Acknowledgement.user_id)
         )
-        inserted = {(d, u) for d, u in (await session.execute(statement)).all()}
+        inserted = {(d, u) for d, u in (await session.execute(statement, rows)).all()}
     results: list[AckResult] = []
     for index, press in enumerate(presses):
         delivery_id = known.get(_key(press))
