@@ -34,7 +34,9 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def storage(db_url: str, clock: FixedClock) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
+async def storage(
+    db_url: str, clock: FixedClock
+) -> AsyncIterator[tuple[AsyncEngine, SessionFactory]]:
     engine, sessions = await open_storage(db_url, frozenset({ADMIN_ID}), clock.now())
     yield engine, sessions
     await engine.dispose()

@@ -16,7 +16,7 @@ Script = Callable[[OutgoingMessage, int], SendResult | None]
 
 @dataclass
 class RecordingSender:
-    """Every call lands in `calls`; `script(message, nth_call_to_that_chat)` may answer otherwise."""
+    """Every call lands in `calls`; `script(message, nth_call_to_chat)` may answer otherwise."""
 
     script: Script | None = None
     delay: float = 0.0
