@@ -1,0 +1,58 @@
+"""The shape of the code: the domain never imports Telegram; lint stays clean."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = ["bot/core", "scheduler", "messages", "db"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("folder", DOMAIN)
+def test_domain_never_imports_telegram(folder: str) -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "telegram" in _imports(path)
+    ]
+    assert offenders == []
+
+
+def test_importing_the_domain_loads_no_telegram() -> None:
+    code = (
+        "import sys, bot.core.broadcasts, bot.core.subscriptions, bot.core.answers, "
+        "scheduler.engine, messages, db.models; print('telegram' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(
+    shutil.which("ruff", path=str(Path(sys.executable).parent)) is None,
+    reason="ruff is not installed in this environment",
+)
+def test_ruff_is_clean() -> None:
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for args in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
+        result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
