@@ -224,28 +224,25 @@ class ButtonCounts:
             del self._dirty[entry.delivery_id]
         async with sessions() as session:
             counts = await ack_counts(session, [e.delivery_id for e in due])
-        for index, entry in enumerate(due):
-            count = counts.get(entry.delivery_id, 0)
-            if self._shown.get(entry.delivery_id) == count:
-                continue  # Telegram would answer "message is not modified"
-            try:
-                await bot.edit_message_reply_markup(
-                    entry.chat_id,
-                    entry.message_id,
-                    reply_markup=ack_keyboard(
-                        f"{self.label} ({count})", ack_callback_data(entry.broadcast_id)
-                    ),
-                )
-            except RetryAfter:
-                for later in due[index:]:
-                    self._dirty.setdefault(later.delivery_id, later)
-                return
-            except BadRequest as exc:
-                if "not modified" not in exc.message.lower():
-                    log.info("ack count of %s not shown: %s", entry.delivery_id, exc.message)
-                    continue
-            except TelegramError as exc:
-                log.info("ack count of %s not shown: %s", entry.delivery_id, exc)
+        changed = [
+            (entry, counts.get(entry.delivery_id, 0))
+            for entry in due
+            if self._shown.get(entry.delivery_id) != counts.get(entry.delivery_id, 0)
+        ]  # an unchanged count is not sent: Telegram would answer "message is not modified"
+        # Together, so a tick takes one round trip however many buttons it redraws.
+        results = await asyncio.gather(
+            *(self._redraw(bot, entry, count) for entry, count in changed),
+            return_exceptions=True,
+        )
+        for (entry, count), result in zip(changed, results, strict=True):
+            if isinstance(result, RetryAfter):
+                self._dirty.setdefault(entry.delivery_id, entry)  # next time
+                continue
+            if isinstance(result, BadRequest) and "not modified" not in result.message.lower():
+                log.info("ack count of %s not shown: %s", entry.delivery_id, result.message)
+                continue
+            if isinstance(result, BaseException) and not isinstance(result, BadRequest):
+                log.info("ack count of %s not shown: %s", entry.delivery_id, result)
                 continue
             self.edits += 1
             self._shown[entry.delivery_id] = count
@@ -253,6 +250,15 @@ class ButtonCounts:
         if len(self._shown) > 100_000:  # old broadcasts' buttons: forget, redraw on demand
             self._shown.clear()
             self._edited.clear()
+
+    async def _redraw(self, bot: Bot, entry: _Dirty, count: int) -> None:
+        await bot.edit_message_reply_markup(
+            entry.chat_id,
+            entry.message_id,
+            reply_markup=ack_keyboard(
+                f"{self.label} ({count})", ack_callback_data(entry.broadcast_id)
+            ),
+        )
 
 
 async def _flush_counts(context: BotContext) -> None:
