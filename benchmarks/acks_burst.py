@@ -65,6 +65,7 @@ class Phase:
     answered: int
     late: int  # answers Telegram refused: the query was too old
     latencies: list[float]
+    cpu: float = 0.0  # the bot process's CPU seconds over the phase (and the server's, in-process)
 
     @property
     def per_second(self) -> float:
@@ -169,7 +170,10 @@ class LocalServer:
         self.server.set_limits(Limits() if on else Limits.off())
 
     async def press(self, name: str, broadcast_id: int, rate: float | None) -> Phase:
-        return await press_all(self.server, name, broadcast_id, rate)
+        cpu = time.process_time()
+        phase = await press_all(self.server, name, broadcast_id, rate)
+        phase.cpu = time.process_time() - cpu
+        return phase
 
     async def lookups(self) -> int:
         return lookups(self.server)
@@ -218,7 +222,9 @@ class ChildServer:
         await self._call("limits", on)
 
     async def press(self, name: str, broadcast_id: int, rate: float | None) -> Phase:
+        cpu = time.process_time()
         phase: Phase = await self._call("press", name, broadcast_id, rate)
+        phase.cpu = time.process_time() - cpu
         return phase
 
     async def lookups(self) -> int:
@@ -404,12 +410,13 @@ def report(
     print()
     print(
         f"{'phase':<16} {'presses':>7} {'answered':>8} {'per s':>6} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'late':>5}"
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'late':>5} {'cpu ms/press':>12}"
     )
     for p in phases:
         print(
             f"{p.name:<16} {p.presses:>7} {p.answered:>8} {p.per_second:>6.0f} "
-            f"{p.ms(0.5):>7.0f} {p.ms(0.99):>7.0f} {p.ms(1.0):>7.0f} {p.late:>5}"
+            f"{p.ms(0.5):>7.0f} {p.ms(0.99):>7.0f} {p.ms(1.0):>7.0f} {p.late:>5} "
+            f"{p.cpu / p.presses * 1000:>12.2f}"
         )
     burst = phases[1]
     print()
