@@ -53,6 +53,10 @@ class EngineConfig:
     # 32 (32 at Telegram's 30/s, 100 for a paid broadcast at 1000/s).
     claim_batch: int | None = None
     paid: bool = False
+    # How often results reach the ledger. A crash re-sends what went out since the last
+    # write (0.2 s: 6 messages at 30/s); each write is a transaction, and at 30/s writing
+    # every 50 ms cost more CPU than the sends themselves.
+    result_interval: float = 0.2
 
     @property
     def batch(self) -> int:
@@ -81,7 +85,7 @@ class BroadcastSummary:
         return self.counts.get(DeliveryStatus.SKIPPED.value, 0)
 
 
-@dataclass
+@dataclass(slots=True)  # one per delivery: 100,000 of them for a city-wide broadcast
 class _Item:
     delivery_id: int
     group_id: int
@@ -163,7 +167,7 @@ class BroadcastEngine:
             return prepared
         text, priority, expires_at = prepared
         items = await self._pending_items(broadcast_id)
-        writer = ResultWriter(self.sessions, self.clock)
+        writer = ResultWriter(self.sessions, self.clock, self.config.result_interval)
         writer.start()
         try:
             await self._send_all(broadcast_id, items, text, priority, expires_at, writer)
