@@ -6,18 +6,17 @@ Slower things come after the answer: whether the presser is a group admin (the R
 cached per chat) and the count on the button, which a repeating job edits at a pace Telegram
 accepts (one edit per message every few seconds at most, only when the count changed).
 
-Answers, admin look-ups and count edits go through a Bot of their own, paced here, over
-aiohttp: httpx costs about ten times the CPU per request on a small machine (and more with many
-requests in flight), which alone would cap a burst well below 500 presses a second. PTB's
-limiter on the interactive bot would also queue them with the replies officials wait for, and
-its Defaults add `parse_mode` to editMessageReplyMarkup, which has no such parameter.
+Answers, admin look-ups and count edits go through a Bot of their own (bot.sender's aiohttp
+transport, as broadcasts do), paced here: httpx costs about ten times the CPU per request on a
+small machine, which alone would cap a burst well below 500 presses a second. PTB's limiter on
+the interactive bot would also queue them with the replies officials wait for, and its
+Defaults add `parse_mode` to editMessageReplyMarkup, which has no such parameter.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import re
@@ -25,15 +24,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from telegram import Bot, CallbackQuery, Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import BaseHandler, CallbackQueryHandler, ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.core.acks import AckOutcome, AckWriter, Press, ack_counts
-from bot.sender import ack_keyboard
+from bot.sender import ack_keyboard, broadcast_bot
 from db.engine import SessionFactory
 from messages.render import render
 from scheduler.engine import ACK_PREFIX, ack_callback_data
@@ -63,71 +60,6 @@ class AckConfig:
     tick: float = 1.0
     gap: float = 5.0
     edits_per_tick: int = 5
-
-
-_DEFAULT = type(BaseRequest.DEFAULT_NONE)  # PTB's marker for "no value given"
-
-
-class AiohttpRequest(BaseRequest):
-    """PTB's transport over aiohttp (already a dependency): same requests, far less CPU."""
-
-    def __init__(self, pool: int, read_timeout: float = 15.0, connect_timeout: float = 10.0):
-        self._pool = pool
-        self._read_timeout = read_timeout
-        self._connect_timeout = connect_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float:
-        return self._read_timeout
-
-    async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool),
-                headers={"User-Agent": self.USER_AGENT},
-            )
-
-    async def shutdown(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, _DEFAULT) else read_timeout
-        connect = (
-            self._connect_timeout if isinstance(connect_timeout, _DEFAULT) else connect_timeout
-        )
-        data: Any = None
-        headers: dict[str, str] = {}
-        if request_data is not None and request_data.contains_files:
-            data = aiohttp.FormData(request_data.json_parameters)
-            for name, (filename, content, mime) in request_data.multipart_data.items():
-                data.add_field(name, content, filename=filename, content_type=mime)
-        elif request_data is not None:
-            # A JSON body: cheaper to build than a URL-encoded form of JSON-encoded values.
-            data = json.dumps(request_data.parameters).encode()
-            headers["Content-Type"] = "application/json"
-        timeout = aiohttp.ClientTimeout(sock_connect=connect, sock_read=read)
-        try:
-            async with self._session.request(
-                method, url, data=data, headers=headers, timeout=timeout
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
 class ChatAdmins:
@@ -308,11 +240,11 @@ class AckButtons:
         async with self._side_bot_lock:
             if self._side_bot is None:
                 settings = context.services.settings
-                bot: ExtBot[None] = ExtBot(
+                bot = broadcast_bot(
                     settings.token,
-                    base_url=settings.telegram_base_url,
-                    base_file_url=settings.base_file_url,
-                    request=AiohttpRequest(self.config.presses_at_once + self.config.admin_lookups),
+                    settings.telegram_base_url,
+                    settings.base_file_url,
+                    self.config.presses_at_once + self.config.admin_lookups,
                 )
                 await bot.initialize()
                 context.services.closers.append(bot.shutdown)
