@@ -57,6 +57,20 @@ class _Mismatch(Exception):
     pass
 
 
+# python-telegram-bot's Defaults add these to calls whose method has no such parameter (e.g.
+# parse_mode on editMessageReplyMarkup); Telegram ignores them, so strict mode does too.
+PTB_DEFAULT_PARAMETERS = frozenset(
+    {
+        "parse_mode",
+        "disable_notification",
+        "protect_content",
+        "allow_sending_without_reply",
+        "link_preview_options",
+        "disable_web_page_preview",
+    }
+)
+
+
 @dataclass(slots=True)
 class Validator:
     spec: ApiSpec
@@ -69,7 +83,7 @@ class Validator:
         for name, value in raw.items():
             field = fields.get(name)
             if field is None:
-                if self.strict:
+                if self.strict and name not in PTB_DEFAULT_PARAMETERS:
                     raise bad_request(f"unknown parameter {name}")
                 continue
             if value is None or (value == "" and "String" not in field.types):

@@ -381,3 +381,26 @@ async def test_chat_action(bot_api_server: BotApiServer, siti: User):
         "wrong parameter action in request"
     )
     assert [a[:2] for a in bot_api_server.world.chat_actions] == [(siti.id, "typing")]
+
+
+async def test_parameters_that_ptb_defaults_add_are_ignored_like_telegram() -> None:
+    """PTB's Defaults(parse_mode=…) sends parse_mode even to editMessageReplyMarkup."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram.ext import Defaults, ExtBot
+
+    from sandbox import BotApiServer, Limits, SandboxConfig
+
+    async with BotApiServer(SandboxConfig(limits=Limits.off())) as server:
+        user = server.world.add_user("Siti", started=True)
+        bot = ExtBot(
+            server.token,
+            base_url=server.api_url,
+            base_file_url=server.file_url,
+            defaults=Defaults(parse_mode="HTML"),
+        )
+        async with bot:
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="a")]])
+            sent = await bot.send_message(user.id, "x", reply_markup=keyboard)
+            assert await bot.edit_message_reply_markup(user.id, sent.message_id)
+        (call,) = server.calls_to("editMessageReplyMarkup")
+        assert call.status == 200 and "parse_mode" not in call.params
