@@ -31,6 +31,7 @@ import os
 import resource
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,7 @@ class ClientResult:
     rss_before_mb: float  # after setup, before the broadcast
     peak_rss_mb: float
     failed: int = 0  # sends the client gave up on
+    errors: dict[str, int] = field(default_factory=dict)  # why, by exception type
     machine_cpu: float = 0.0  # CPU seconds of every process on the machine over the same span
     prepare: float | None = None  # engine: seconds until the first send (deliveries resolved)
     ledger: dict[str, int] = field(default_factory=dict)  # engine: deliveries by status
@@ -210,8 +212,8 @@ async def ptb_sender(target: Target, options: Options) -> ClientResult:
                 ),
                 return_exceptions=True,
             )
-    failed = sum(1 for r in results if isinstance(r, BaseException))
-    return _result(span, rss, failed=failed)
+    errors = Counter(type(r).__name__ for r in results if isinstance(r, BaseException))
+    return _result(span, rss, failed=errors.total(), errors=dict(errors))
 
 
 class _FirstSendTimer:
@@ -408,12 +410,14 @@ def print_table(rows: Sequence[Row]) -> None:
         f" = {os.cpu_count()})."
     )
     for row in rows:
-        if row.sender == "engine":
-            print(
-                f"{row.label}: ledger {row.client.ledger}; server: {row.tally.sends:,} sends,"
-                f" {row.tally.other_errors} other errors; RSS before the broadcast"
-                f" {row.client.rss_before_mb:.0f} MB"
-            )
+        c, t = row.client, row.tally
+        said = f"ledger {c.ledger}" if row.sender == "engine" else f"gave up on {c.failed:,}"
+        if c.errors:
+            said += " (" + ", ".join(f"{n:,} {kind}" for kind, n in c.errors.items()) + ")"
+        print(
+            f"{row.label}, {row.sender}: {said}; server: {t.sends:,} sends, {t.other_errors}"
+            f" other errors; RSS before sending {c.rss_before_mb:.0f} MB"
+        )
 
 
 def check_targets(rows: Sequence[Row]) -> list[str]:

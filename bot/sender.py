@@ -192,6 +192,8 @@ def classify(status: int, payload: bytes) -> SendResult:
     try:
         answer = json.loads(payload)
     except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
         return SendResult(Outcome.TRANSIENT, reason=f"HTTP {status}: not JSON: {payload[:80]!r}")
     if 200 <= status <= 299 and answer.get("ok"):
         return SendResult(Outcome.SENT, message_id=int(answer["result"]["message_id"]))

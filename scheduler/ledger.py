@@ -35,22 +35,23 @@ async def claim(
     running broadcast within one batch. One statement does both: a claim is one round trip.
     """
     async with sessions.begin() as session:
-        if not delivery_ids:
-            status = await session.scalar(
-                select(Broadcast.status).where(Broadcast.id == broadcast_id)
+        if delivery_ids:
+            result = await session.execute(
+                update(_DELIVERIES)
+                .where(
+                    _DELIVERIES.c.id.in_(delivery_ids),
+                    exists().where(
+                        Broadcast.id == broadcast_id,
+                        Broadcast.status != BroadcastStatus.CANCELLED,
+                    ),
+                )
+                .values(status=DeliveryStatus.SENDING, claimed_at=now, updated_at=now)
             )
-            return status is not BroadcastStatus.CANCELLED
-        result = await session.execute(
-            update(_DELIVERIES)
-            .where(
-                _DELIVERIES.c.id.in_(delivery_ids),
-                exists().where(
-                    Broadcast.id == broadcast_id, Broadcast.status != BroadcastStatus.CANCELLED
-                ),
-            )
-            .values(status=DeliveryStatus.SENDING, claimed_at=now, updated_at=now)
-        )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+            if result.rowcount:  # type: ignore[attr-defined]
+                return True
+        # Nothing claimed: cancelled, or (rarely) the rows are gone; only a cancel stops.
+        status = await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+        return status is not BroadcastStatus.CANCELLED
 
 
 @functools.cache
