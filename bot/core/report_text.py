@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from bot.core.broadcasts import STATUS_LABEL
 from bot.core.coverage import Coverage, KelurahanCoverage
 from bot.core.election import ElectionProfile
 from bot.core.reports import BroadcastInfo, BroadcastReport, GroupLine, Tally
-from db.models import BroadcastStatus
 from messages.context import format_day
 from messages.telegram_html import escape, telegram_length
 
@@ -17,16 +17,6 @@ MAX_TEXT = 3800
 # Up to this many kelurahan a report lists each; beyond, kecamatan and the lowest rates.
 KELURAHAN_LINES = 20
 LOWEST = 10
-
-STATUS = {
-    BroadcastStatus.DRAFT: "draf",
-    BroadcastStatus.AWAITING_APPROVAL: "menunggu persetujuan",
-    BroadcastStatus.SCHEDULED: "terjadwal",
-    BroadcastStatus.RUNNING: "sedang dikirim",
-    BroadcastStatus.DONE: "selesai",
-    BroadcastStatus.CANCELLED: "dibatalkan",
-    BroadcastStatus.SKIPPED: "dilewati",
-}
 
 
 def when(dt: datetime | None, profile: ElectionProfile, *, day: bool = True) -> str:
@@ -59,7 +49,7 @@ def report_text(report: BroadcastReport, profile: ElectionProfile) -> str:
         f"📊 <b>Laporan siaran #{info.id}</b> — {escape(report.scope_name)}",
         f"<i>{escape(info.title)}</i>",
         f"Dikirim {when(info.started_at or info.scheduled_at, profile)} · "
-        f"{STATUS.get(info.status, info.status.value)}",
+        f"{STATUS_LABEL.get(info.status, info.status.value)}",
         "",
     ]
     if total.targeted == 0:
