@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from bot.storage import open_storage
 from db.models import (
     Broadcast,
-    BroadcastSource,
     BroadcastStatus,
     Delivery,
     DeliveryStatus,
@@ -25,6 +24,7 @@ from db.models import (
 from sandbox import Limits, SandboxConfig
 from sandbox.testing import running_server
 from sandbox.world import Member
+from tests.scheduler.fakes import custom_broadcast
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = 150
@@ -67,15 +67,7 @@ async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path) -> None:
                         updated_at=now,
                     )
                 )
-            broadcast = Broadcast(
-                source=BroadcastSource.CUSTOM,
-                text=TEXT,
-                audience="all",
-                scheduled_at=now,
-                expires_at=now + timedelta(hours=1),
-                status=BroadcastStatus.SCHEDULED,
-                created_at=now,
-            )
+            broadcast = custom_broadcast(now, TEXT, valid_for=timedelta(hours=1))
             session.add(broadcast)
         broadcast_id = broadcast.id
 

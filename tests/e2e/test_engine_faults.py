@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from db.models import (
-    Broadcast,
-    BroadcastSource,
     BroadcastStatus,
     Delivery,
     DeliveryStatus,
@@ -17,20 +13,13 @@ from db.models import (
 )
 from sandbox import Fault
 from tests.e2e.harness import Harness
+from tests.scheduler.fakes import custom_broadcast
 
 
 async def _broadcast(h: Harness, text: str = "<b>TPS sudah buka</b>") -> int:
     now = h.clock.now()
     async with h.services.sessions.begin() as session:
-        broadcast = Broadcast(
-            source=BroadcastSource.CUSTOM,
-            text=text,
-            audience="all",
-            scheduled_at=now,
-            expires_at=now + timedelta(hours=2),
-            status=BroadcastStatus.SCHEDULED,
-            created_at=now,
-        )
+        broadcast = custom_broadcast(now, text)
         session.add(broadcast)
     return broadcast.id
 

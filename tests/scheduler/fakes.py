@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from db.engine import SessionFactory
-from db.models import Group, GroupLevel
+from db.models import Broadcast, BroadcastSource, BroadcastStatus, Group, GroupLevel
 from scheduler.sender import Outcome, OutgoingMessage, SendResult
 
 Script = Callable[[OutgoingMessage, int], SendResult | None]
@@ -71,3 +71,22 @@ async def add_groups(
                 )
             )
     return chats
+
+
+def custom_broadcast(
+    now: datetime,
+    text: str = "<b>TPS sudah buka</b>",
+    *,
+    audience: str = "all",
+    valid_for: timedelta = timedelta(hours=2),
+) -> Broadcast:
+    """A scheduled broadcast of an official's own text, due at `now`."""
+    return Broadcast(
+        source=BroadcastSource.CUSTOM,
+        text=text,
+        audience=audience,
+        scheduled_at=now,
+        expires_at=now + valid_for,
+        status=BroadcastStatus.SCHEDULED,
+        created_at=now,
+    )
