@@ -46,10 +46,10 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler
 
 from bot.app import KentonganApp, build_application
 from bot.context import BotContext
-from bot.core.clock import FixedClock
 from bot.settings import Settings
 from db.models import Broadcast, BroadcastSource, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, Limits, Member, SandboxConfig
+from scheduler.clock import FixedClock
 from scheduler.engine import EngineConfig
 
 PEOPLE_PER_GROUP = 5

@@ -233,7 +233,6 @@ async def engine_sender(
     target: Target, options: Options, db_dir: Path | None = None
 ) -> ClientResult:
     """kentongan's BroadcastEngine on a fresh SQLite file, the way bot/app.py builds it."""
-    from bot.core.clock import SystemClock
     from bot.sender import TelegramSender, broadcast_bot
     from bot.storage import open_storage
     from db.models import (
@@ -244,6 +243,8 @@ async def engine_sender(
         Group,
         GroupLevel,
     )
+    from domain.groups import GROUP_DIRECTORY
+    from scheduler.clock import SystemClock
     from scheduler.engine import BroadcastEngine, EngineConfig
 
     with tempfile.TemporaryDirectory(prefix="kentongan-bench-", dir=db_dir) as tmp:
@@ -299,6 +300,7 @@ async def engine_sender(
             sender,
             SystemClock(),
             render=lambda b: b.text or "",
+            groups=GROUP_DIRECTORY,
             ack_label=ACK_LABEL,
             config=config,
         )

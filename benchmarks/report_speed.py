@@ -36,9 +36,6 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 from sqlalchemy import func, insert, select
 
 from bot.charts import report_chart
-from bot.core.election import load_profile
-from bot.core.report_text import report_text
-from bot.core.reports import Tally, broadcast_report, group_lines, report_csv
 from bot.storage import open_storage
 from db.engine import SessionFactory
 from db.models import (
@@ -53,6 +50,9 @@ from db.models import (
     Kecamatan,
     Kelurahan,
 )
+from domain.report_text import report_text
+from domain.reports import Tally, broadcast_report, group_lines, report_csv
+from election.profile import load_profile
 
 T = TypeVar("T")
 NOW = datetime(2024, 11, 25, 1, 0, tzinfo=UTC)

@@ -1,5 +1,6 @@
-"""kentongan: a Telegram bot for neighbourhood group chats around an election.
+"""kentongan's Telegram side: the Application, handlers, the HTTP sender, the shell commands.
 
-This package must stay importable without python-telegram-bot: the domain modules under
-``bot.core`` never import ``telegram``; only ``bot.app`` and ``bot.handlers`` do.
+Only this package imports ``telegram``. The layers below it, each importing only those under it:
+``domain`` (use cases) > ``scheduler`` (when and how broadcasts go out) > ``messages`` | ``db`` >
+``election`` (the profile). See docs/architecture.md; the contracts are in pyproject.toml.
 """

@@ -21,13 +21,14 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, BotData
-from bot.core.clock import Clock, SystemClock
-from bot.core.election import load_profile
 from bot.notify import ACK_LABEL, BroadcastNotifier, render_broadcast
 from bot.sender import TelegramSender, broadcast_bot
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
+from domain.groups import GROUP_DIRECTORY
+from election.profile import load_profile
+from scheduler.clock import Clock, SystemClock
 from scheduler.engine import BroadcastEngine, EngineConfig
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def build_application(
             TelegramSender(sender_bot),
             clock,
             render=lambda b: render_broadcast(b, profile, clock),
+            groups=GROUP_DIRECTORY,
             ack_label=ACK_LABEL,
             config=config,
             on_finished=notifier.finished,

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from bot.core.reports import BroadcastReport, Tally
+from domain.reports import BroadcastReport, Tally
 
 DELIVERED = "#c9d6e3"
 ACKNOWLEDGED = "#2e9e5b"

@@ -7,8 +7,8 @@ import asyncio
 import logging
 import sys
 
-from bot.core.election import ProfileError
 from bot.settings import Settings, SettingsError, load_settings
+from election.profile import ProfileError
 
 log = logging.getLogger("kentongan")
 
@@ -55,8 +55,8 @@ def _cmd_start(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.core.clock import SystemClock
     from bot.storage import open_storage
+    from scheduler.clock import SystemClock
 
     async def _go() -> str | None:
         from db.migrate import current_revision
@@ -78,7 +78,7 @@ def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 PASSTHROUGH = {
     "messages": ("messages.cli", "check or show library messages"),
     "sandbox": ("sandbox.cli", "run the local Bot API server"),
-    "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see bot/core/tps.py)"),
+    "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps.py)"),
     "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
 }
 

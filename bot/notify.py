@@ -7,12 +7,12 @@ from typing import Any
 
 from telegram.error import TelegramError
 
-from bot.core.broadcasts import STATUS_LABEL
-from bot.core.clock import Clock
-from bot.core.election import ElectionProfile
 from db.engine import SessionFactory
 from db.models import Broadcast
+from domain.broadcasts import STATUS_LABEL
+from election.profile import ElectionProfile
 from messages.render import render
+from scheduler.clock import Clock
 from scheduler.engine import BroadcastSummary
 
 log = logging.getLogger(__name__)

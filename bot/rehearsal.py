@@ -21,17 +21,17 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from bot.core.broadcasts import STATUS_LABEL
-from bot.core.clock import RehearsalClock
-from bot.core.election import load_profile
-from bot.core.regions import read_regions
 from bot.jobs import rebuild_jobs
 from bot.runner import polling
 from bot.settings import Settings
 from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, Group, GroupLevel
+from domain.broadcasts import STATUS_LABEL
+from domain.regions import read_regions
+from election.profile import load_profile
 from messages.context import format_day
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
 from sandbox.world import Chat, Member, User, World
+from scheduler.clock import RehearsalClock
 from scheduler.timeline import load_timeline, parse_relative
 
 DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.charts import report_chart
-from bot.core.clock import SystemClock
-from bot.core.coverage import ListRejected, coverage, coverage_csv, decode, import_list, parse_list
-from bot.core.election import ElectionProfile, load_profile
-from bot.core.regions import read_regions
-from bot.core.report_text import coverage_text, recent_text, report_text
-from bot.core.reports import (
+from bot.settings import SettingsError, load_settings
+from bot.storage import open_storage
+from db.engine import SessionFactory
+from db.models import Kecamatan
+from domain.coverage import ListRejected, coverage, coverage_csv, decode, import_list, parse_list
+from domain.regions import read_regions
+from domain.report_text import coverage_text, recent_text, report_text
+from domain.reports import (
     ReportError,
     broadcast_report,
     group_lines,
@@ -33,11 +35,9 @@ from bot.core.reports import (
     report_csv,
     scope_name,
 )
-from bot.settings import SettingsError, load_settings
-from bot.storage import open_storage
-from db.engine import SessionFactory
-from db.models import Kecamatan
+from election.profile import ElectionProfile, load_profile
 from messages.telegram_html import visible_text
+from scheduler.clock import SystemClock
 
 T = TypeVar("T")
 

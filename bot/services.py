@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.clock import Clock
-from bot.core.election import ElectionProfile
 from bot.settings import Settings
 from db.engine import SessionFactory
+from election.profile import ElectionProfile
+from scheduler.clock import Clock
 from scheduler.engine import BroadcastEngine
 
 

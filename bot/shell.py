@@ -11,19 +11,19 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from bot.core.broadcasts import Draft, DraftRefused, approve, cancel, list_broadcasts, submit
-from bot.core.clock import SystemClock
-from bot.core.election import ElectionProfile, load_profile
-from bot.core.officials import PermissionDenied, require_actor
-from bot.core.when import WhenError, parse_when
 from bot.notify import STATUS_LABEL
 from bot.settings import Settings
 from bot.storage import open_storage
 from db.engine import SessionFactory
 from db.models import Broadcast
+from domain.broadcasts import Draft, DraftRefused, approve, cancel, list_broadcasts, submit
+from domain.officials import PermissionDenied, require_actor
+from election.profile import ElectionProfile, load_profile
 from messages.context import format_day
 from scheduler.audience import Audience
+from scheduler.clock import SystemClock
 from scheduler.timeline import load_timeline, sync_timeline
+from scheduler.when import WhenError, parse_when
 
 T = TypeVar("T")
 

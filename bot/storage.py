@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.regions import sync_regions
 from db import migrate
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Official, OfficialRole
+from domain.regions import sync_regions
 
 
 async def open_storage(

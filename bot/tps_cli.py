@@ -1,4 +1,4 @@
-"""`python -m bot import-tps FILE`: load the TPS registry from a CSV (see bot/core/tps.py).
+"""`python -m bot import-tps FILE`: load the TPS registry from a CSV (see domain/tps.py).
 
 Every kelurahan named in the file gets exactly the TPS the file lists; other kelurahan keep
 theirs. A bad row stops the whole import, and every bad row is printed with its line number.
@@ -11,11 +11,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.core.clock import SystemClock
-from bot.core.places import load_regions
-from bot.core.tps import ImportReport, RegistryRejected, import_registry
 from bot.settings import SettingsError, load_settings
 from bot.storage import open_storage
+from domain.places import load_regions
+from domain.tps import ImportReport, RegistryRejected, import_registry
+from scheduler.clock import SystemClock
 
 
 def _parser() -> argparse.ArgumentParser:

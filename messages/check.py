@@ -13,7 +13,7 @@ from messages.render import RenderError, placeholders, render
 from messages.telegram_html import utf16_length, validate_html, visible_text
 
 if TYPE_CHECKING:
-    from bot.core.election import ElectionProfile
+    from election.profile import ElectionProfile
 
 __all__ = ["Problem", "check_library", "check_message", "sample_nows"]
 

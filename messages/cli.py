@@ -19,7 +19,7 @@ from messages.render import RenderError, render
 from messages.telegram_html import visible_text
 
 if TYPE_CHECKING:
-    from bot.core.election import ElectionProfile
+    from election.profile import ElectionProfile
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _profile(path: Path | None) -> ElectionProfile:
-    from bot.core.election import load_profile
+    from election.profile import load_profile
 
     return load_profile(path)
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from babel.dates import format_date
 
 if TYPE_CHECKING:
-    from bot.core.election import ElectionProfile
+    from election.profile import ElectionProfile
 
 LOCALE = "id"
 DAY_FORMAT = "EEEE, d MMMM y"

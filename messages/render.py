@@ -12,7 +12,7 @@ from messages.library import Library, Message, TextFormat, default_library
 from messages.telegram_html import escape
 
 if TYPE_CHECKING:
-    from bot.core.election import ElectionProfile
+    from election.profile import ElectionProfile
 
 
 class RenderError(Exception):

@@ -10,11 +10,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.acks import acknowledged_groups
-from db.models import Broadcast, Delivery, DeliveryStatus, Group, GroupLevel, Kecamatan, Kelurahan
+from db.models import (
+    Acknowledgement,
+    Broadcast,
+    BroadcastSource,
+    Delivery,
+    DeliveryStatus,
+    Group,
+    GroupLevel,
+    Kecamatan,
+    Kelurahan,
+)
 
 _SPEC = re.compile(
     r"^(?:(?P<all>all)|(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?"
@@ -117,3 +126,26 @@ class Audience:
             kel = await session.get(Kelurahan, self.kelurahan_code)
             return f"{who} di Kelurahan {kel.name if kel else self.kelurahan_code}"
         return f"{who} se-kota"
+
+
+def family_ids(broadcast_id: int) -> Select[Any]:
+    """A broadcast and its follow-up nudges: pressing ✅ under either acknowledges it."""
+    return select(Broadcast.id).where(
+        or_(
+            Broadcast.id == broadcast_id,
+            and_(
+                Broadcast.parent_id == broadcast_id,
+                Broadcast.source == BroadcastSource.FOLLOW_UP,
+            ),
+        )
+    )
+
+
+def acknowledged_groups(broadcast_id: int) -> Select[Any]:
+    """Ids of groups where someone acknowledged the broadcast (or one of its nudges)."""
+    return (
+        select(Delivery.group_id)
+        .join(Acknowledgement, Acknowledgement.delivery_id == Delivery.id)
+        .where(Delivery.broadcast_id.in_(family_ids(broadcast_id)))
+        .distinct()
+    )

@@ -17,14 +17,13 @@ from datetime import datetime
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import Clock
-from bot.core.groups import deactivate_chat, migrate_chat
 from db.engine import SessionFactory
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Group
 from scheduler.audience import Audience
+from scheduler.clock import Clock
 from scheduler.ledger import ResultWriter, claim
 from scheduler.ratelimit import ChatPacer, PriorityPacer
-from scheduler.sender import Outcome, OutgoingMessage, Sender
+from scheduler.sender import GroupDirectory, Outcome, OutgoingMessage, Sender
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +105,7 @@ class BroadcastEngine:
         clock: Clock,
         render: Renderer,
         *,
+        groups: GroupDirectory,
         ack_label: str = "✅ Sudah dibaca",
         config: EngineConfig | None = None,
         on_finished: FinishedHook | None = None,
@@ -114,6 +114,7 @@ class BroadcastEngine:
         self.sender = sender
         self.clock = clock
         self.render = render
+        self.groups = groups
         self.ack_label = ack_label
         self.config = config or EngineConfig()
         self.on_finished = on_finished
@@ -411,7 +412,7 @@ class BroadcastEngine:
                 later(item, delay * (0.5 + random.random()))
         elif outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             async with self.sessions.begin() as session:
-                group = await migrate_chat(session, item.chat_id, result.new_chat_id, now)
+                group = await self.groups.migrate(session, item.chat_id, result.new_chat_id, now)
             item.attempts -= 1
             if group is not None and group.id == item.group_id:
                 item.chat_id = result.new_chat_id
@@ -425,7 +426,7 @@ class BroadcastEngine:
                 )
         elif outcome in (Outcome.FORBIDDEN, Outcome.CHAT_NOT_FOUND):
             async with self.sessions.begin() as session:
-                await deactivate_chat(session, item.chat_id, result.reason, now)
+                await self.groups.deactivate(session, item.chat_id, result.reason, now)
             writer.record(
                 item.delivery_id,
                 DeliveryStatus.FAILED,

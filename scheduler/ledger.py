@@ -17,9 +17,9 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, exists, select, update
 
-from bot.core.clock import Clock
 from db.engine import SessionFactory
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus
+from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
 

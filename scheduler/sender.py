@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Group
 
 
 class Outcome(StrEnum):
@@ -37,3 +42,19 @@ class OutgoingMessage:
 
 class Sender(Protocol):
     async def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+class GroupDirectory(Protocol):
+    """What the engine may change about a group when Telegram says so: the domain implements it."""
+
+    async def migrate(
+        self, session: AsyncSession, old_chat_id: int, new_chat_id: int, now: datetime
+    ) -> Group | None:
+        """The group became a supergroup; return the row that now holds `new_chat_id`."""
+        ...
+
+    async def deactivate(
+        self, session: AsyncSession, chat_id: int, reason: str, now: datetime
+    ) -> None:
+        """The bot can no longer send to this chat."""
+        ...

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.election import ElectionProfile
 from db.models import Broadcast, BroadcastSource, BroadcastStatus
+from election.profile import ElectionProfile
 from scheduler.audience import Audience, AudienceError
 
 _RELATIVE = re.compile(r"^H\s*(?P<offset>[+-]\s*\d+)?\s+(?P<h>\d{1,2})[.:](?P<m>\d{2})$", re.I)

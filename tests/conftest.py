@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.clock import FixedClock
-from bot.core.election import ElectionProfile, load_profile
 from bot.storage import open_storage
 from db.engine import SessionFactory
+from election.profile import ElectionProfile, load_profile
+from scheduler.clock import FixedClock
 
 ADMIN_ID = 900001
 

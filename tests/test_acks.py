@@ -8,8 +8,6 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from bot.core.acks import AckOutcome, AckWriter, Press, ack_counts, record_presses
-from bot.core.clock import FixedClock
 from db.engine import SessionFactory
 from db.models import (
     Acknowledgement,
@@ -21,7 +19,9 @@ from db.models import (
     Group,
     GroupLevel,
 )
+from domain.acks import AckOutcome, AckWriter, Press, ack_counts, record_presses
 from scheduler.audience import Audience
+from scheduler.clock import FixedClock
 
 KLOJEN_KEL = "35.73.02.1008"  # Oro-oro Dowo, Kecamatan Klojen
 LOWOKWARU_KEL = "35.73.05.1005"  # Sumbersari, Kecamatan Lowokwaru

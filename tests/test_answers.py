@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import answers as answers_module
-from bot.core.answers import MENU, answer, answer_key, looks_like_nik, note_for
-from bot.core.election import ElectionProfile
-from bot.core.flood import TokenBucket, Verdict
-from bot.core.intents import Intent
+from domain import answers as answers_module
+from domain.answers import MENU, answer, answer_key, looks_like_nik, note_for
+from domain.flood import TokenBucket, Verdict
+from domain.intents import Intent
+from election.profile import ElectionProfile
 from messages.render import render
 from messages.telegram_html import visible_text
 

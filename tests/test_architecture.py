@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = ["bot/core", "scheduler", "messages", "db"]
+DOMAIN = ["domain", "scheduler", "messages", "db", "election"]
 
 
 def _imports(path: Path) -> set[str]:
@@ -37,7 +37,7 @@ def test_domain_never_imports_telegram(folder: str) -> None:
 
 def test_importing_the_domain_loads_no_telegram() -> None:
     code = (
-        "import sys, bot.core.broadcasts, bot.core.subscriptions, bot.core.answers, "
+        "import sys, domain.broadcasts, domain.subscriptions, domain.answers, "
         "scheduler.engine, messages, db.models; print('telegram' in sys.modules)"
     )
     result = subprocess.run(
@@ -56,3 +56,14 @@ def test_ruff_is_clean() -> None:
     for args in (["check", "--output-format", "concise", "."], ["format", "--check", "."]):
         result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_layers_hold() -> None:
+    """The contracts in pyproject.toml: bot > domain > scheduler > messages | db > election."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), "import-linter is part of the dev extras"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.broadcasts import Draft, DraftRefused, approve, cancel, preview, submit
-from bot.core.clock import FixedClock
-from bot.core.election import ElectionProfile
-from bot.core.officials import Actor, PermissionDenied, add_official, find_actor
 from db.engine import SessionFactory
 from db.models import AuditEntry, BroadcastStatus, OfficialRole
+from domain.broadcasts import Draft, DraftRefused, approve, cancel, preview, submit
+from domain.officials import Actor, PermissionDenied, add_official, find_actor
+from election.profile import ElectionProfile
+from scheduler.clock import FixedClock
 from tests.conftest import ADMIN_ID
 from tests.scheduler.fakes import add_groups
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import intents
-from bot.core.intents import MAX_CHARS, Intent, Match, classify, normalize, tokens
+from domain import intents
+from domain.intents import MAX_CHARS, Intent, Match, classify, normalize, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "resident_questions.csv"
@@ -309,7 +309,7 @@ def test_module_never_imports_telegram() -> None:
     allowed = {"__future__", "collections", "dataclasses", "enum", "functools", "re"}
     assert imported <= allowed | {"unicodedata", "rapidfuzz"}, imported
     code = (
-        "import sys, bot.core.intents as m; m.classify('kapan nyoblos'); "
+        "import sys, domain.intents as m; m.classify('kapan nyoblos'); "
         "print(sorted(k for k in sys.modules if k.split('.')[0] in {'telegram', 'aiohttp'}))"
     )
     out = subprocess.run(

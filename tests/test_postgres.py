@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FixedClock
 from bot.storage import open_storage
 from db import migrate
 from db.models import (
@@ -19,6 +18,8 @@ from db.models import (
     DeliveryStatus,
     Kelurahan,
 )
+from domain.groups import GROUP_DIRECTORY
+from scheduler.clock import FixedClock
 from scheduler.engine import BroadcastEngine, EngineConfig
 from tests.postgres import postgres_server, unavailable_reason
 from tests.scheduler.fakes import RecordingSender, add_groups
@@ -61,6 +62,7 @@ async def test_same_schema_and_engine_on_postgres(pg_url: str) -> None:
             sender,
             FixedClock(NOW),
             render=lambda b: b.text or "",
+            groups=GROUP_DIRECTORY,
             config=EngineConfig(rate=5000, workers=8),
         ).run(broadcast.id)
         assert summary.status is BroadcastStatus.DONE and summary.sent == 30

@@ -12,22 +12,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.charts import report_chart
-from bot.core.acks import Press, record_presses
-from bot.core.clock import FixedClock
-from bot.core.coverage import ListRejected, coverage, coverage_csv, import_list, parse_list
-from bot.core.election import ElectionProfile
-from bot.core.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
-from bot.core.officials import Actor, PermissionDenied
-from bot.core.regions import read_regions
-from bot.core.report_text import MAX_TEXT, report_text, unacknowledged_text
-from bot.core.reports import (
-    ReportError,
-    Tally,
-    broadcast_report,
-    group_lines,
-    recent_broadcasts,
-    report_csv,
-)
 from bot.report_cli import main as report_main
 from db.engine import SessionFactory
 from db.models import (
@@ -40,7 +24,23 @@ from db.models import (
     Neighbourhood,
     OfficialRole,
 )
+from domain.acks import Press, record_presses
+from domain.coverage import ListRejected, coverage, coverage_csv, import_list, parse_list
+from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
+from domain.officials import Actor, PermissionDenied
+from domain.regions import read_regions
+from domain.report_text import MAX_TEXT, report_text, unacknowledged_text
+from domain.reports import (
+    ReportError,
+    Tally,
+    broadcast_report,
+    group_lines,
+    recent_broadcasts,
+    report_csv,
+)
+from election.profile import ElectionProfile
 from messages.telegram_html import telegram_length, validate_html, visible_text
+from scheduler.clock import FixedClock
 from tests.test_acks import MESSAGE, add_broadcast, add_group
 
 OOD, SUMBERSARI, BARENG = "35.73.02.1008", "35.73.05.1005", "35.73.02.1009"

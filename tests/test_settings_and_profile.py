@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.election import DEFAULT_PROFILE, ProfileError, load_profile
 from bot.settings import SettingsError, load_settings
+from election.profile import DEFAULT_PROFILE, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.core.regions import sync_regions
 from bot.storage import open_storage
 from db import migrate
 from db.engine import SessionFactory
@@ -27,6 +26,7 @@ from db.models import (
     Official,
     OfficialRole,
 )
+from domain.regions import sync_regions
 from tests.conftest import ADMIN_ID
 
 NOW = datetime(2024, 11, 25, 1, 0, tzinfo=UTC)

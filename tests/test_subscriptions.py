@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core import subscriptions as subs
-from bot.core.regions import read_regions
-from bot.core.subscriptions import Registration, parse_registration
 from db.engine import SessionFactory
 from db.models import AuditEntry, Group, GroupLevel
+from domain import subscriptions as subs
+from domain.regions import read_regions
+from domain.subscriptions import Registration, parse_registration
 
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)
 SUMBERSARI = "35.73.05.1005"

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.places import load_regions
-from bot.core.regions import read_regions
-from bot.core.tps import (
+from bot.tps_cli import main as tps_cli
+from db.engine import SessionFactory
+from db.models import AuditEntry, Tps, TpsArea
+from domain.places import load_regions
+from domain.regions import read_regions
+from domain.tps import (
     RegistryRejected,
     find_tps,
     has_registry,
@@ -20,9 +23,6 @@ from bot.core.tps import (
     rts_of,
     rws_of,
 )
-from bot.tps_cli import main as tps_cli
-from db.engine import SessionFactory
-from db.models import AuditEntry, Tps, TpsArea
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.election import ElectionProfile
-from bot.core.when import WhenError, parse_when
+from election.profile import ElectionProfile
+from scheduler.when import WhenError, parse_when
 
 NOW = datetime(2024, 11, 25, 3, 0, tzinfo=UTC)  # Monday 25 Nov, 10.00 WIB
 

@@ -13,9 +13,9 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.core.officials import list_officials
 from bot.handlers import acks, groups, officials, reports, residents
 from bot.handlers.commands import set_commands, set_official_commands
+from domain.officials import list_officials
 
 log = logging.getLogger(__name__)
 

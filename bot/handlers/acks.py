@@ -29,9 +29,9 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.core.acks import AckOutcome, AckWriter, Press, ack_counts
 from bot.sender import ack_keyboard, broadcast_bot
 from db.engine import SessionFactory
+from domain.acks import AckOutcome, AckWriter, Press, ack_counts
 from messages.render import render
 from scheduler.engine import ACK_PREFIX, ack_callback_data
 

@@ -42,9 +42,6 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.core import group_report, places, subscriptions
-from bot.core.officials import find_actor
-from bot.core.subscriptions import MAX_NUMBER, Registration
 from bot.handlers.officials import NOT_OFFICIAL, PRIVATE_ONLY
 from bot.handlers.residents import (
     NEW_MESSAGES,
@@ -52,6 +49,9 @@ from bot.handlers.residents import (
     flood_limited,
     keyboard,
 )
+from domain import group_report, places, subscriptions
+from domain.officials import find_actor
+from domain.subscriptions import MAX_NUMBER, Registration
 from messages.context import format_day
 from messages.render import render
 

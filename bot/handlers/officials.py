@@ -26,7 +26,11 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.core.broadcasts import (
+from bot.handlers.commands import set_official_commands
+from bot.jobs import schedule_broadcast, unschedule_broadcast
+from bot.notify import STATUS_LABEL
+from db.models import Broadcast, BroadcastStatus, Kecamatan, Kelurahan, Official, OfficialRole
+from domain.broadcasts import (
     Draft,
     DraftRefused,
     approve,
@@ -35,15 +39,11 @@ from bot.core.broadcasts import (
     preview,
     submit,
 )
-from bot.core.officials import Actor, PermissionDenied, add_official, find_actor, list_officials
-from bot.core.when import HELP as WHEN_HELP
-from bot.core.when import WhenError, parse_when
-from bot.handlers.commands import set_official_commands
-from bot.jobs import schedule_broadcast, unschedule_broadcast
-from bot.notify import STATUS_LABEL
-from db.models import Broadcast, BroadcastStatus, Kecamatan, Kelurahan, Official, OfficialRole
+from domain.officials import Actor, PermissionDenied, add_official, find_actor, list_officials
 from messages.library import Audience as MessageAudience
 from messages.library import default_library
+from scheduler.when import HELP as WHEN_HELP
+from scheduler.when import WhenError, parse_when
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ async def _typed_step(update: Update, context: BotContext, flow: SiaranFlow, mes
     services = context.services
     if flow.awaiting == "text":
         text = message.text_html or ""
-        from bot.core.broadcasts import check_custom_text
+        from domain.broadcasts import check_custom_text
 
         try:
             check_custom_text(text)

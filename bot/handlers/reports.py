@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.charts import report_chart
 from bot.context import BotContext
-from bot.core.coverage import (
+from domain.coverage import (
     MAX_BYTES,
     ListRejected,
     coverage,
@@ -25,10 +25,10 @@ from bot.core.coverage import (
     import_list,
     parse_list,
 )
-from bot.core.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
-from bot.core.officials import Actor, PermissionDenied, find_actor
-from bot.core.regions import match_kelurahan, read_regions
-from bot.core.report_text import (
+from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
+from domain.officials import Actor, PermissionDenied, find_actor
+from domain.regions import match_kelurahan, read_regions
+from domain.report_text import (
     broadcast_line,
     coverage_detail,
     coverage_text,
@@ -36,7 +36,7 @@ from bot.core.report_text import (
     report_text,
     unacknowledged_text,
 )
-from bot.core.reports import (
+from domain.reports import (
     ReportError,
     broadcast_report,
     group_lines,

@@ -24,11 +24,11 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.core import places, tps
-from bot.core.answers import MENU, answer, looks_like_nik, note_for
-from bot.core.flood import TokenBucket, Verdict
-from bot.core.intents import Intent, classify
-from bot.core.officials import find_actor
+from domain import places, tps
+from domain.answers import MENU, answer, looks_like_nik, note_for
+from domain.flood import TokenBucket, Verdict
+from domain.intents import Intent, classify
+from domain.officials import find_actor
 from messages.render import render
 
 log = logging.getLogger(__name__)

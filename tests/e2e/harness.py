@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import KentonganApp, build_application
-from bot.core.clock import FixedClock
 from bot.runner import polling
 from bot.services import Services
 from bot.settings import Settings
@@ -26,6 +25,7 @@ from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, Limits, SandboxConfig
 from sandbox.testing import running_server
 from sandbox.world import Chat, Member, Message, User, World
+from scheduler.clock import FixedClock
 from scheduler.engine import BroadcastSummary, EngineConfig
 
 ADMIN_ID = 910001

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.core.officials import add_official, find_actor
 from db.models import AuditEntry, Broadcast, BroadcastStatus, OfficialRole
+from domain.officials import add_official, find_actor
 from sandbox.world import Message
 from tests.e2e.harness import ADMIN_ID, Harness, running_kentongan
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.answers import answer_key
-from bot.core.intents import Intent
 from db.models import AuditEntry, Tps
+from domain.answers import answer_key
+from domain.intents import Intent
 from messages.render import render
 from messages.telegram_html import visible_text
 from sandbox import CallbackAnswer, CallbackQuery, Chat, Member, Message, User

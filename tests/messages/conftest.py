@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.election import ElectionProfile, load_profile
+from election.profile import ElectionProfile, load_profile
 
 
 @pytest.fixture(scope="session")

@@ -112,7 +112,7 @@ def test_messages_package_never_imports_telegram() -> None:
     code = (
         "import sys, messages, messages.cli, messages.check, messages.neutrality;"
         "from messages import check_library, load_library;"
-        "from bot.core.election import load_profile;"
+        "from election.profile import load_profile;"
         "assert check_library(load_library(), load_profile()) == [];"
         "bad = [m for m in sys.modules if m == 'telegram' or m.startswith('telegram.')];"
         "assert not bad, bad"

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.clock import FixedClock
-from bot.core.election import Results
+from election.profile import Results
 from messages import PLACEHOLDERS, RenderError, Safe, build_context, relative_day_phrase, render
 from messages.context import format_day, format_hours, format_range, format_time, join_words
 from messages.library import Audience, Message, TextFormat
+from scheduler.clock import FixedClock
 
 WIB = ZoneInfo("Asia/Jakarta")
 

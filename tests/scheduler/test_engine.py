@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core.clock import FixedClock
 from db.engine import SessionFactory
 from db.models import (
     Broadcast,
@@ -18,6 +17,8 @@ from db.models import (
     Group,
     GroupLevel,
 )
+from domain.groups import GROUP_DIRECTORY
+from scheduler.clock import FixedClock
 from scheduler.engine import BroadcastEngine, BroadcastSummary, EngineConfig
 from scheduler.sender import Outcome, SendResult
 from tests.scheduler.fakes import RecordingSender, add_groups
@@ -63,6 +64,7 @@ def _engine(
         sender,
         clock,
         render=lambda b: f"rendered {b.message_key}",
+        groups=GROUP_DIRECTORY,
         config=kw.pop("config", FAST),  # type: ignore[arg-type]
         on_finished=on_finished,
     )

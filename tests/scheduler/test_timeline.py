@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.core.election import ElectionProfile
 from bot.jobs import JOB_KWARGS
 from bot.settings import DEFAULT_TIMELINE
 from db.engine import SessionFactory
 from db.models import Broadcast, BroadcastStatus
+from election.profile import ElectionProfile
 from messages.library import default_library
 from scheduler.ratelimit import PriorityPacer
 from scheduler.timeline import TimelineError, load_timeline, parse_relative, sync_timeline

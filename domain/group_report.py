@@ -9,9 +9,9 @@ import html
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.places import load_regions, place
-from bot.core.regions import match_kelurahan
-from bot.core.subscriptions import Coverage, coverage, groups_in
+from domain.places import load_regions, place
+from domain.regions import match_kelurahan
+from domain.subscriptions import Coverage, coverage, groups_in
 
 
 async def coverage_text(session: AsyncSession, scope: str | None) -> str:

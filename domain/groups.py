@@ -56,3 +56,20 @@ async def deactivate_chat(session: AsyncSession, chat_id: int, reason: str, now:
         group.active = False
         group.inactive_reason = reason[:255]
         group.updated_at = now
+
+
+class ChatDirectory:
+    """The engine's view of groups (scheduler.sender.GroupDirectory), backed by the rows above."""
+
+    async def migrate(
+        self, session: AsyncSession, old_chat_id: int, new_chat_id: int, now: datetime
+    ) -> Group | None:
+        return await migrate_chat(session, old_chat_id, new_chat_id, now)
+
+    async def deactivate(
+        self, session: AsyncSession, chat_id: int, reason: str, now: datetime
+    ) -> None:
+        await deactivate_chat(session, chat_id, reason, now)
+
+
+GROUP_DIRECTORY = ChatDirectory()

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
-from bot.core.election import ElectionProfile
-from bot.core.officials import Actor, PermissionDenied
 from db.models import Broadcast, BroadcastSource, BroadcastStatus, Delivery, DeliveryStatus
+from domain.audit import audit
+from domain.officials import Actor, PermissionDenied
+from election.profile import ElectionProfile
 from messages.neutrality import check_text, explain
 from messages.render import render
 from messages.telegram_html import telegram_length, validate_html

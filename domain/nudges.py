@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
-from bot.core.election import ElectionProfile
-from bot.core.officials import Actor, PermissionDenied
-from bot.core.reports import BroadcastInfo, broadcast_title, follow_ups
 from db.models import Broadcast, BroadcastSource, BroadcastStatus
+from domain.audit import audit
+from domain.officials import Actor, PermissionDenied
+from domain.reports import BroadcastInfo, broadcast_title, follow_ups
+from election.profile import ElectionProfile
 from messages.context import format_day
 from messages.render import Safe, render
 from messages.telegram_html import escape, telegram_length

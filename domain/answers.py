@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.election import ElectionProfile
-from bot.core.intents import Intent
+from domain.intents import Intent
+from election.profile import ElectionProfile
 from messages.render import render
 
 # The resident menu: label and the intent it answers, in the order shown.

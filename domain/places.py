@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.regions import Region
 from db.models import Kecamatan, Kelurahan
+from domain.regions import Region
 
 
 @dataclass(frozen=True)

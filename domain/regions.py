@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Kecamatan, Kelurahan
 
-REGIONS_CSV = Path(__file__).resolve().parents[2] / "data" / "kota-malang-wilayah.csv"
+REGIONS_CSV = Path(__file__).resolve().parents[1] / "data" / "kota-malang-wilayah.csv"
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
-from bot.core.places import area_label
-from bot.core.regions import Region, match_kelurahan
 from db.models import Tps, TpsArea
+from domain.audit import audit
+from domain.places import area_label
+from domain.regions import Region, match_kelurahan
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 10_000

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_PROFILE = (
-    Path(__file__).resolve().parents[2] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
+    Path(__file__).resolve().parents[1] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
 )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from bot.core.broadcasts import STATUS_LABEL
-from bot.core.coverage import Coverage, KelurahanCoverage
-from bot.core.election import ElectionProfile
-from bot.core.reports import BroadcastInfo, BroadcastReport, GroupLine, Tally
+from domain.broadcasts import STATUS_LABEL
+from domain.coverage import Coverage, KelurahanCoverage
+from domain.reports import BroadcastInfo, BroadcastReport, GroupLine, Tally
+from election.profile import ElectionProfile
 from messages.context import format_day
 from messages.telegram_html import escape, telegram_length
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from bot.core.election import ElectionProfile
+from election.profile import ElectionProfile
 from scheduler.timeline import parse_relative
 
 _TIME = r"(?P<h>\d{1,2})[.:](?P<m>\d{2})"

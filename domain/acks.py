@@ -16,13 +16,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import Clock
 from db.engine import SessionFactory
-from db.models import Acknowledgement, Broadcast, BroadcastSource, Delivery, DeliveryStatus
+from db.models import Acknowledgement, Delivery, DeliveryStatus
+from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -162,29 +162,6 @@ async def ack_counts(session: AsyncSession, delivery_ids: Sequence[int]) -> dict
         .group_by(Acknowledgement.delivery_id)
     )
     return {d: n for d, n in rows.all()}
-
-
-def family_ids(broadcast_id: int) -> Select[Any]:
-    """A broadcast and its follow-up nudges: pressing ✅ under either acknowledges it."""
-    return select(Broadcast.id).where(
-        or_(
-            Broadcast.id == broadcast_id,
-            and_(
-                Broadcast.parent_id == broadcast_id,
-                Broadcast.source == BroadcastSource.FOLLOW_UP,
-            ),
-        )
-    )
-
-
-def acknowledged_groups(broadcast_id: int) -> Select[Any]:
-    """Ids of groups where someone acknowledged the broadcast (or one of its nudges)."""
-    return (
-        select(Delivery.group_id)
-        .join(Acknowledgement, Acknowledgement.delivery_id == Delivery.id)
-        .where(Delivery.broadcast_id.in_(family_ids(broadcast_id)))
-        .distinct()
-    )
 
 
 class AckWriter:

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
 from db.models import Kecamatan, Official, OfficialRole
+from domain.audit import audit
 
 
 class PermissionDenied(Exception):

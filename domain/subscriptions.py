@@ -16,11 +16,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
-from bot.core.groups import deactivate_chat, group_by_chat, migrate_chat
-from bot.core.places import Place, all_places, area_label, place
-from bot.core.regions import PlaceMatch, Region, match_kelurahan, normalize_place
 from db.models import Group, GroupLevel
+from domain.audit import audit
+from domain.groups import deactivate_chat, group_by_chat, migrate_chat
+from domain.places import Place, all_places, area_label, place
+from domain.regions import PlaceMatch, Region, match_kelurahan, normalize_place
 
 # RW numbers in Kota Malang go to about 30 and RT to about 50; anything up to 99 is accepted.
 MAX_NUMBER = 99

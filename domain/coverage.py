@@ -23,9 +23,9 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.audit import audit
-from bot.core.regions import Region, match_kelurahan
 from db.models import Group, GroupLevel, Kecamatan, Kelurahan, Neighbourhood
+from domain.audit import audit
+from domain.regions import Region, match_kelurahan
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 20_000

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, Subquery, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.acks import family_ids
 from db.models import (
     Acknowledgement,
     Broadcast,
@@ -33,6 +32,7 @@ from db.models import (
 )
 from messages.library import UnknownMessageError, default_library
 from messages.telegram_html import visible_text
+from scheduler.audience import family_ids
 
 NO_KELURAHAN = "(tanpa kelurahan)"
 NO_KECAMATAN = "(tanpa kecamatan)"
