@@ -73,18 +73,19 @@ def check_message(
         except RenderError as exc:  # pragma: no cover - placeholders were checked above
             add(exc.reason)
             continue
-        if message.is_html:
-            for reason in validate_html(text):
-                add(f"HTML tidak sah: {reason}")
-        visible = visible_text(text) if message.is_html else text
-        length = utf16_length(visible)
-        if not visible.strip():
-            add("teks kosong setelah tag dibuang")
-        if length > message.max_length:
-            add(
-                f"terlalu panjang: {length} karakter (UTF-16) setelah dirender, "
-                f"batas {message.max_length}"
-            )
+        html_problems = validate_html(text) if message.is_html else []
+        for reason in html_problems:
+            add(f"HTML tidak sah: {reason}")
+        if not html_problems:  # text Telegram refuses has no visible text to measure
+            visible = visible_text(text) if message.is_html else text
+            length = utf16_length(visible)
+            if not visible.strip():
+                add("teks kosong setelah tag dibuang")
+            if length > message.max_length:
+                add(
+                    f"terlalu panjang: {length} karakter (UTF-16) setelah dirender, "
+                    f"batas {message.max_length}"
+                )
         for finding in check_text(text, terms):
             add(f"tidak netral: {finding.reason}")
     return [Problem(message.key, r) for r in reasons]
