@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -101,6 +101,9 @@ class BotApiServer:
         self.flood = FloodControl(config.limits)
         self.faults = FaultPlan(config.faults, seed=config.seed)
         self.faults.latency = config.latency
+        # How the server holds an answer (latency, time-out faults); a test may replace it to
+        # see the delays asked for without waiting them out.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.calls: list[Call] = []
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -389,7 +392,7 @@ class BotApiServer:
             if fault.kind == "latency":
                 delay += fault.latency.sample_seconds(self.faults.rng)
         if delay:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
         for fault in fired:
             if fault.after_processing:
                 continue
@@ -398,7 +401,7 @@ class BotApiServer:
             if fault.kind == "server_error":
                 raise ApiError(fault.status, fault.description)
             if fault.kind == "timeout":
-                await asyncio.sleep(fault.hold_seconds)
+                await self.sleep(fault.hold_seconds)
                 raise _Dropped
             if fault.kind == "drop":
                 raise _Dropped
@@ -409,7 +412,7 @@ class BotApiServer:
             if not fault.after_processing:
                 continue
             if fault.kind == "timeout":
-                await asyncio.sleep(fault.hold_seconds)
+                await self.sleep(fault.hold_seconds)
                 raise _Dropped
             if fault.kind == "drop":
                 raise _Dropped

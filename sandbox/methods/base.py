@@ -3,6 +3,8 @@ chats the bot may read and write, and how a message's content is checked and pub
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,8 @@ class MethodOptions:
     strict: bool = True
     callback_answer_timeout: float = 15.0
     max_poll_timeout: float = 50.0
+    # What a long poll's deadline is measured on; a test replaces it to end polls on demand.
+    clock: Callable[[], float] = time.monotonic
 
 
 class MethodsBase:

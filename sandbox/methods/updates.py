@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .. import errors as E
@@ -42,12 +41,12 @@ class UpdateMethods(MethodsBase):
         world.changed()  # wakes an older poll to be terminated, and wait_until(is_polling)
         limit = min(max(p.get("limit", 100), 1), 100)
         timeout = min(max(p.get("timeout", 0), 0), self.options.max_poll_timeout)
-        deadline = time.monotonic() + timeout
+        deadline = self.options.clock() + timeout
         while True:
             updates = world.pending_updates(offset, limit)
             if updates:
                 return updates
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.options.clock()
             if remaining <= 0:
                 return []
             self.polls_waiting += 1

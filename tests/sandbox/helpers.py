@@ -27,6 +27,18 @@ async def call(
             return response.status, await response.json()
 
 
+class FakeClock:
+    """A clock that moves only when a test says so, and counts how often it was read."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
 def png(width: int = 4, height: int = 3) -> bytes:
     """A real, tiny PNG image."""
 

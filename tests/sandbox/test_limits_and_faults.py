@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from telegram import Bot
@@ -14,21 +13,13 @@ from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
 from sandbox.limits import FloodControl
 from sandbox.testing import running_server
 
-from .helpers import call
+from .helpers import FakeClock, call
 
 
 @pytest.fixture(autouse=True)
 def timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22 warns on int periods unless opted in to timedelta, and warnings are errors here.
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_private_chat_allows_a_short_burst_then_one_per_second() -> None:
@@ -154,10 +145,16 @@ async def test_faults_per_chat(bot_api_server: BotApiServer, ptb_bot: Bot):
 async def test_latency_is_applied(bot_api_server: BotApiServer, ptb_bot: Bot):
     siti = bot_api_server.world.add_user("Siti", started=True)
     bot_api_server.set_latency(Latency.fixed(120))
-    started = time.monotonic()
+    held: list[tuple[float, int]] = []  # (seconds, messages stored when the hold began)
+
+    async def sleep(seconds: float) -> None:
+        held.append((seconds, len(bot_api_server.messages_in(siti))))
+
+    bot_api_server.sleep = sleep
     await ptb_bot.send_message(siti.id, "pelan")
-    assert time.monotonic() - started >= 0.12
-    assert bot_api_server.calls[-1].duration >= 0.12
+    # The answer was held 120 ms before the message was even handled.
+    assert held == [(0.12, 0)]
+    assert [m.text for m in bot_api_server.messages_in(siti)] == ["pelan"]
 
 
 async def _random_fault_pattern(seed: int) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -12,34 +11,50 @@ from aiohttp import web
 from sandbox import BotApiServer, Limits
 from sandbox.errors import CONFLICT_GET_UPDATES, CONFLICT_WEBHOOK
 
-from .helpers import call
+from .helpers import FakeClock, call
 
 pytestmark = pytest.mark.sandbox(limits=Limits.off())
 
 
 async def test_long_poll_returns_as_soon_as_an_update_arrives(bot_api_server: BotApiServer):
+    # The poll's clock stands still: only an update can end it, never its time-out.
+    bot_api_server.api.options.clock = FakeClock()
     siti = bot_api_server.world.add_user("Siti")
     poll = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=10))
-    await asyncio.sleep(0.1)
+    await bot_api_server.wait_until(lambda: bot_api_server.is_polling)
     assert not poll.done()
-    started = time.monotonic()
     bot_api_server.world.user_sends(siti, None, "/start")
-    status, body = await asyncio.wait_for(poll, 2)
-    assert time.monotonic() - started < 1.5  # far from the 10 s timeout
+    status, body = await asyncio.wait_for(poll, 5)
     assert status == 200 and body["result"][0]["message"]["text"] == "/start"
 
 
 async def test_long_poll_waits_out_its_timeout_when_nothing_happens(bot_api_server: BotApiServer):
-    started = time.monotonic()
-    assert await call(bot_api_server, "getUpdates", timeout=1) == (200, {"ok": True, "result": []})
-    assert 0.9 < time.monotonic() - started < 5
+    clock = bot_api_server.api.options.clock = FakeClock()
+    world = bot_api_server.world
+    siti = world.add_user("Siti")
+    group = world.add_group("RT 01", admins=[siti])  # the bot is not in it
+    poll = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=10))
+    await bot_api_server.wait_until(lambda: bot_api_server.is_polling)
+
+    # A second before the deadline something happens that is no update for the bot: the poll
+    # wakes, reads its clock, and waits on.
+    clock.now += 9
+    reads = clock.reads
+    world.user_sends(siti, group, "halo")
+    await bot_api_server.wait_until(lambda: clock.reads > reads and bot_api_server.is_polling)
+    assert not poll.done()
+
+    clock.now += 1  # the deadline: the next look ends the poll, empty
+    world.changed()
+    assert await asyncio.wait_for(poll, 5) == (200, {"ok": True, "result": []})
+    assert not bot_api_server.is_polling
 
 
 async def test_a_second_poller_terminates_the_first(bot_api_server: BotApiServer):
     first = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=5))
-    await asyncio.sleep(0.1)
-    second = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=1))
-    assert await asyncio.wait_for(first, 2) == (
+    await bot_api_server.wait_until(lambda: bot_api_server.is_polling)
+    second = asyncio.create_task(call(bot_api_server, "getUpdates", timeout=0))
+    assert await asyncio.wait_for(first, 5) == (
         409,
         {"ok": False, "error_code": 409, "description": CONFLICT_GET_UPDATES},
     )
