@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from telegram import Bot
@@ -90,7 +91,7 @@ async def test_429_in_one_group_reaches_ptb_as_retry_after(
         await ptb_bot.send_message(group.id, f"pesan {i}")
     with pytest.raises(RetryAfter) as caught:
         await ptb_bot.send_message(group.id, "satu lagi")
-    assert caught.value.retry_after.total_seconds() == 3
+    assert caught.value.retry_after == timedelta(seconds=3)
 
 
 async def test_injected_faults_become_ptb_errors(bot_api_server: BotApiServer) -> None:
@@ -102,7 +103,7 @@ async def test_injected_faults_become_ptb_errors(bot_api_server: BotApiServer) -
         bot_api_server.add_fault(Fault("retry_after", method="sendMessage", retry_after=7, times=1))
         with pytest.raises(RetryAfter) as retry:
             await bot.send_message(siti.id, "x")
-        assert retry.value.retry_after.total_seconds() == 7
+        assert retry.value.retry_after == timedelta(seconds=7)
 
         bot_api_server.add_fault(Fault("server_error", method="sendMessage", times=1))
         with pytest.raises(NetworkError, match="Bad Gateway"):

@@ -21,7 +21,13 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+)
 
 from sandbox import BotApiServer, Limits
 from sandbox.testing import application_builder, polling_application
@@ -69,7 +75,7 @@ async def laporan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_photo(update.effective_chat.id, png(640, 480), caption="Grafik")
 
 
-def build(server: BotApiServer):  # type: ignore[no-untyped-def]
+def build(server: BotApiServer) -> Application:
     app = application_builder(server).defaults(Defaults(parse_mode=ParseMode.HTML)).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("jadwal", jadwal))
