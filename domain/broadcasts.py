@@ -12,7 +12,7 @@ from db.models import Broadcast, BroadcastSource, BroadcastStatus, Delivery, Del
 from domain.audit import audit
 from domain.officials import Actor, PermissionDenied
 from election.profile import ElectionProfile
-from messages.neutrality import check_text, explain
+from messages.neutrality import explain, guard_for
 from messages.render import render
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.audience import Audience, AudienceError
@@ -76,11 +76,12 @@ def needs_approval(actor: Actor, draft: Draft, profile: ElectionProfile) -> tupl
     return False, ""
 
 
-def check_custom_text(text: str) -> None:
-    """Refuse custom text that is not neutral or that Telegram would refuse."""
+def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None:
+    """Refuse custom text that is not neutral (the profile's terms and link allowlist) or that
+    Telegram would refuse."""
     if not text.strip():
         raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
-    findings = check_text(text)
+    findings = guard_for(profile).check(text)
     if findings:
         raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
     problems = validate_html(text)
@@ -103,7 +104,7 @@ async def preview(
     except AudienceError as exc:
         raise DraftRefused(f"Sasaran siaran tidak ada: {exc}") from None
     if draft.text is not None:
-        check_custom_text(draft.text)
+        check_custom_text(draft.text, profile)
         html = draft.text
     elif draft.message_key is not None:
         html = render(draft.message_key, profile, draft.scheduled_at)
