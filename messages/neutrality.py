@@ -780,12 +780,13 @@ def is_neutral(text: str, terms: TermSet | None = None, *, links: Guard | None =
 
 
 def explain(findings: list[Finding]) -> str:
-    """One paragraph for an official: which rule each finding breaks and the words matched."""
+    """One paragraph for an official (plain text; escape it for HTML): which rule each finding
+    breaks and the words matched."""
     if not findings:
         return "Teks ini netral."
     lines = ["Teks ini belum bisa disiarkan karena tidak netral:"]
     for f in findings:
-        quoted = f" Tertulis: \u201c{html.escape(f.match)}\u201d." if f.match else ""
+        quoted = f" Tertulis: \u201c{f.match}\u201d." if f.match else ""
         lines.append(f"• {f.reason} (Aturan: {f.category.label}.){quoted}")
     lines.append("Siaran Pemkot tidak boleh menguntungkan atau merugikan pasangan calon mana pun.")
     return "\n".join(lines)
@@ -839,7 +840,7 @@ def approval_findings(text: str, guard: Guard | None = None) -> ApprovalFindings
         if term.symbol and any(f in "".join(words) for f in term.folded):
             symbols.append(term.term)
     links = [*find_links(text), *find_handles(text)]
-    links.extend(f"#{t.text}" for t in tokens if t.tag and t.text and plain.count("#" + t.text))
+    links.extend(f"#{tag}" for tag in re.findall(r"(?<![\w#])#(\w+)", plain))
     return ApprovalFindings(
         findings=tuple(check_text(text, guard.terms, links=guard)),
         names=tuple(dict.fromkeys(names)),
