@@ -105,7 +105,7 @@ def test_bounds_must_be_64_bit() -> None:
 
 def test_every_authority_message_renders_with_its_params() -> None:
     library = default_library()
-    keys = [k for k in library.keys() if k.startswith("otoritas.")]
+    keys = [m.key for m in library if m.key.startswith("otoritas.")]
     assert len(keys) >= 20
     for key in keys:
         message = library.get(key)
