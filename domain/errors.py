@@ -33,3 +33,14 @@ class LibraryError(Exception):
         error.key = key
         error.params = params
         return error
+
+
+class PermissionDenied(LibraryError):
+    """The message says, in Bahasa Indonesia, why and what to do instead.
+
+    Built from a library message with ``PermissionDenied.of(key, **params)``; a plain string
+    still works for older callers."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.params = {}
