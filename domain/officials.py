@@ -6,12 +6,13 @@ Authority has no single point of abuse:
   (``assert_root_admins``): no operation here demotes, re-scopes or removes one.
 - An official acts only on officials **below** them: a narrower scope inside their own (city >
   kecamatan > kelurahan; a scope is a region code, so a kelurahan level is a code with one more
-  part), or the same scope and a lower role (admin > operator). Root admins are above everyone.
-  Nobody changes their own role.
+  part), or the same scope and a lower role (admin > operator). Root admins are above everyone,
+  so only they add city-wide admins. Nobody changes their own role.
 - Whatever makes someone an approver (admin), changes an approver, or removes one is a
   **pending request** a second admin must approve (``approve_request``); only changes to
-  operators apply at once. Whoever approves must be allowed to make the change themselves, must
-  not be its author or its subject, and must not have been added or proposed by its author.
+  operators apply at once. Whoever approves must be an admin whose scope holds the change, must
+  not be its author or its subject, must not have been added or proposed by its author, and
+  must have been an approver for the profile's minimum age (root admins exempt).
   A root admin with no other admin able to approve applies it directly (a fresh install).
 - A new approver records when (``approver_since``) and on whose proposal
   (``approver_proposed_by``): see ``domain.broadcasts.approve`` for what that forbids.
@@ -356,7 +357,7 @@ async def request_change(
         "official.request",
         f"user:{user_id}",
         request=request.id,
-        action=request.action.value,
+        change=request.action.value,
         role=role.value if role else None,
         kecamatan=kecamatan_code,
     )
@@ -479,9 +480,20 @@ async def _check_approver(
             )
         if actor.approver_since is not None and request.requested_at < actor.approver_since:
             raise PermissionDenied.of("otoritas.petugas.permintaan_sendiri")
-    await _check_change(
-        session, actor, target, request.user_id, request.role, request.kecamatan_code
-    )
+    # The approver confirms; the author needed the rank. The approver must still see the whole
+    # change: the official's current place and the new one lie inside their scope.
+    if target is not None and target.root:
+        raise PermissionDenied.of("otoritas.petugas.admin_utama", user_id=request.user_id)
+    if (
+        target is not None
+        and target.active
+        and not scope_contains(actor.scope, target.kecamatan_code)
+    ):
+        raise PermissionDenied.of("otoritas.petugas.di_luar_wilayah", user_id=request.user_id)
+    if request.role is not None and not scope_contains(actor.scope, request.kecamatan_code):
+        raise PermissionDenied.of(
+            "otoritas.petugas.wilayah_di_luar", wilayah=_label(request.kecamatan_code)
+        )
 
 
 def old_enough(actor: Actor, now: datetime, age: timedelta) -> bool:
