@@ -219,7 +219,7 @@ async def test_a_scoped_admin_acts_only_below_and_inside(
         assert official.role is OPERATOR and official.kecamatan_code == KLOJEN
 
 
-# --- a second admin for every new approver ---------------------------------------------------------
+# --- a second admin for every new approver ----------------------------------------------------
 
 
 async def test_adding_an_admin_needs_a_second_admin(
