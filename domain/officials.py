@@ -245,7 +245,6 @@ async def assert_root_admins(
                     approver_since=now,
                 )
             )
-            audit(session, now, None, "official.root_seed", f"user:{user_id}")
             changed.append(user_id)
             continue
         if (
