@@ -88,17 +88,17 @@ def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None
     Telegram would refuse."""
     if not text.strip():
         raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
+    if telegram_length(text) > 4000:  # first: the guard never reads a megabyte
+        raise DraftRefused(
+            f"Teks terlalu panjang ({telegram_length(text)} karakter). "
+            "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
+        )
     findings = guard_for(profile).check(text)
     if findings:
         raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
     problems = validate_html(text)
     if problems:
         raise DraftRefused("Format teks tidak valid: " + "; ".join(problems))
-    if telegram_length(text) > 4000:
-        raise DraftRefused(
-            f"Teks terlalu panjang ({telegram_length(text)} karakter). "
-            "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
-        )
 
 
 async def preview(

@@ -85,3 +85,23 @@ def test_profile_decides_the_links(profile: ElectionProfile) -> None:
     assert "di luar daftar situs yang diizinkan" in finding.reason
     strict = Guard(guard.terms, allowed_domains=("kpu.go.id",))
     assert [f.term for f in strict.check("Lihat malangkota.go.id")] == ["malangkota.go.id"]
+
+
+def test_hostile_text_never_crashes_the_guard(guard: Guard) -> None:
+    """Bounded and seeded: 2,000 texts of random pieces (tags, entities, look-alikes, digits of
+    every script, joiners, links, very long words) — the guard answers, never raises."""
+    import random
+
+    rng = random.Random(10)
+    pieces = [
+        "<b>", "</b>", "<a href='", "'>", "</a>", "&amp;", "&#x41;", "&bogus;", "&", "<", ">",
+        "\u200b", "\u200d", "\ufeff", "\u00ad", "\u2060", "\u20e3", "\ufe0f", "\u0301",
+        "\u041a", "\u03a1", "\u0456", "\u2162", "\u0662", "\u2460", "\u2776", "\uff10", "\u00b2",
+        "#", "@", "+", "/", ".", "[.]", "\n", "\r\n", "\u2022", " ", "-", "_", "$",
+        "coblos", "nomor", "3", "01", "Khofifah", "PKB", "pajak", "WALI", "abadi", "http://",
+        "www.", ".id", ".go.id", "t.me/", "x" * 300, "9" * 40, "🐂", "\U0001f1ee\U0001f1e9",
+    ]  # fmt: skip
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        findings = guard.check(text)
+        assert all(f.reason for f in findings)
