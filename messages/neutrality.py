@@ -685,7 +685,10 @@ def _find_pair_number(text: str, termset: TermSet, tokens: Sequence[Token]) -> F
 
 def _pair(text: str, tokens: Sequence[Token], i: int, j: int) -> Finding:
     """The call as the guard read it ("coblos no 2") and as it was written ("COBLOS No.2")."""
-    read = " ".join(t.folded for t in tokens[i:j])
+    words = [t.folded for t in tokens[i:j]]
+    if len(words) >= 2 and all(len(w) == 1 and w.isdigit() for w in words[-2:]):
+        words[-2:] = ["".join(words[-2:])]  # "0 2" was read as 02
+    read = " ".join(words)
     if j - i == 1 and tokens[i].tag:
         read = "#" + read
     return Finding(
