@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from messages.context import PLACEHOLDERS
 from messages.library import Library, Message, Problem
-from messages.neutrality import Guard, TermSet, check_text, guard_for
+from messages.neutrality import TermSet, check_text, guard_for
 from messages.render import RenderError, placeholders, render
 from messages.telegram_html import utf16_length, validate_html, visible_text
 
@@ -46,9 +46,8 @@ def check_message(
 ) -> list[Problem]:
     """Every problem with one message, each reason once."""
     reasons: list[str] = []
-    guard = guard_for(profile)
-    if terms is not None:
-        guard = Guard(terms, guard.allowed_domains, guard.allowed_handles)
+    if terms is None:  # the profile's own terms ([neutrality] terms_file)
+        terms = guard_for(profile).terms
 
     def add(reason: str) -> None:
         if reason not in reasons:
@@ -68,7 +67,7 @@ def check_message(
     if reasons:
         return [Problem(message.key, r) for r in reasons]
 
-    for finding in check_text(message.title, guard.terms, links=guard):
+    for finding in check_text(message.title, terms):
         add(f"judul tidak netral: {finding.reason}")
     for now in nows if nows is not None else sample_nows(profile):
         try:
@@ -88,7 +87,7 @@ def check_message(
                 f"terlalu panjang: {length} karakter (UTF-16) setelah dirender, "
                 f"batas {message.max_length}"
             )
-        for finding in check_text(text, guard.terms, links=guard):
+        for finding in check_text(text, terms):
             add(f"tidak netral: {finding.reason}")
     return [Problem(message.key, r) for r in reasons]
 
