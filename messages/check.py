@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from messages.context import PLACEHOLDERS
 from messages.library import Library, Message, Problem
-from messages.neutrality import TermSet, check_text
+from messages.neutrality import TermSet, check_text, guard_for
 from messages.render import RenderError, placeholders, render
 from messages.telegram_html import utf16_length, validate_html, visible_text
 
@@ -46,6 +46,8 @@ def check_message(
 ) -> list[Problem]:
     """Every problem with one message, each reason once."""
     reasons: list[str] = []
+    if terms is None:  # the profile's own terms ([neutrality] terms_file)
+        terms = guard_for(profile).terms
 
     def add(reason: str) -> None:
         if reason not in reasons:
