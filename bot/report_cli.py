@@ -24,7 +24,14 @@ from bot.settings import SettingsError, load_settings
 from bot.storage import open_storage
 from db.engine import SessionFactory
 from db.models import Kecamatan
-from domain.coverage import ListRejected, coverage, coverage_csv, decode, import_list, parse_list
+from domain.coverage import (
+    ListRejected,
+    coverage_csv,
+    decode,
+    import_list,
+    neighbourhood_coverage,
+    parse_list,
+)
 from domain.regions import read_regions
 from domain.report_text import coverage_text, recent_text, report_text
 from domain.reports import (
@@ -118,7 +125,7 @@ def _coverage(args: argparse.Namespace) -> int:
     async def job(sessions: SessionFactory, _profile: ElectionProfile) -> int:
         await _check_kecamatan(sessions, args.kecamatan)
         async with sessions() as session:
-            report = await coverage(session, args.kecamatan)
+            report = await neighbourhood_coverage(session, args.kecamatan)
             scope = await scope_name(session, args.kecamatan)
         if args.format == "csv":
             _write(coverage_csv(report), args.out)

@@ -246,7 +246,7 @@ class CoverageLine:
 
 
 @dataclass(frozen=True)
-class Coverage:
+class NeighbourhoodCoverage:
     kelurahan: list[KelurahanCoverage]
     lines: list[CoverageLine]
 
@@ -255,7 +255,9 @@ class Coverage:
         return any(k.listed for k in self.kelurahan)
 
 
-async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> Coverage:
+async def neighbourhood_coverage(
+    session: AsyncSession, kecamatan_code: str | None = None
+) -> NeighbourhoodCoverage:
     """Per kelurahan: listed RW and RT, which have a registered (subscribed, active) group."""
     registered = and_(Group.subscribed.is_(True), Group.active.is_(True))
     match = and_(
@@ -317,10 +319,10 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
         if not covered:
             kel.missing.append((rw, rt))
         lines.append(CoverageLine(kel.kecamatan, kel.name, rw, rt, title))
-    return Coverage(list(by_code.values()), lines)
+    return NeighbourhoodCoverage(list(by_code.values()), lines)
 
 
-def coverage_csv(report: Coverage) -> bytes:
+def coverage_csv(report: NeighbourhoodCoverage) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup"))

@@ -417,7 +417,7 @@ async def group_status(session: AsyncSession, chat_id: int) -> GroupStatus | Non
 
 
 @dataclass(frozen=True)
-class Coverage:
+class GroupCount:
     """Registered (subscribed and active) groups of one kelurahan."""
 
     where: Place
@@ -429,7 +429,9 @@ class Coverage:
         return self.rw_groups + self.rt_groups
 
 
-async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> list[Coverage]:
+async def group_counts(
+    session: AsyncSession, kecamatan_code: str | None = None
+) -> list[GroupCount]:
     """Every kelurahan (of one kecamatan, or the city) with its registered group counts."""
     counts: dict[tuple[str, GroupLevel], int] = {}
     rows = await session.execute(
@@ -441,7 +443,7 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
         if code is not None and level is not None:
             counts[(code, level)] = int(count)
     return [
-        Coverage(
+        GroupCount(
             p,
             counts.get((p.code, GroupLevel.RW), 0),
             counts.get((p.code, GroupLevel.RT), 0),

@@ -14,7 +14,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.ui.guards import ANY_ADMIN
 from db.models import AuditEntry, Group, GroupLevel, Official, OfficialRole
+from domain import flows
+from domain.flows import CHAT_FLOW, FlowKind
 from sandbox import CallbackAnswer, CallbackQuery, Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
@@ -276,7 +279,11 @@ async def test_anonymous_admin_registers_and_any_admin_may_continue(kentongan: H
     await h.server.wait_for_message(chat)
     confirm = await h.say(hidden, "/daftar rw 5 tlogomas", chat)
     assert "Kelurahan: Tlogomas" in (confirm.text or "")
-    assert ":0:" in confirm.button("✅ Simpan")["callback_data"]  # any admin may press
+    async with h.services.sessions() as session:  # any admin may press
+        lookup = await flows.current(
+            session, FlowKind.REGISTRATION, chat.id, CHAT_FLOW, h.clock.now()
+        )
+    assert lookup.flow is not None and lookup.flow.data["owner"] == ANY_ADMIN
     answer = await press(h, member, confirm, "✅ Simpan", chat)
     assert answer.text == NOT_ADMIN
     # Telegram sends an anonymous admin's press from their own account.
