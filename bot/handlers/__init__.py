@@ -60,10 +60,10 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await rebuild_jobs(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)
-    await set_commands(application.bot)
+    await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
-    await set_official_commands(application.bot, [o.user_id for o in officials])
+    await set_official_commands(application.bot, services.profile, [o.user_id for o in officials])
 
 
 async def on_error(update: object, context: BotContext) -> None:

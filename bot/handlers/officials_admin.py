@@ -167,7 +167,7 @@ async def petugas(update: Update, context: BotContext) -> None:
     except PermissionDenied as exc:
         await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
         return
-    await set_official_commands(context.bot, [added.user_id])
+    await set_official_commands(context.bot, context.services.profile, [added.user_id])
     key = "ui.petugas.ditambah_kecamatan" if kecamatan else "ui.petugas.ditambah_kota"
     await message.reply_text(
         text(context, key, id=added.user_id, peran=added.role.value, kecamatan=kecamatan or "")

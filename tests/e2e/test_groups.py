@@ -6,7 +6,6 @@ there the message shows the next step.
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -18,12 +17,11 @@ from bot.ui.guards import ANY_ADMIN
 from db.models import AuditEntry, Group, GroupLevel, Official, OfficialRole
 from domain import flows
 from domain.flows import CHAT_FLOW, FlowKind
-from sandbox import CallbackAnswer, CallbackQuery, Chat, Member, Message, User
+from sandbox import CallbackAnswer, Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
 SUMBERSARI = "35.73.05.1005"
 NOT_ADMIN = "Maaf, perintah ini hanya dapat dipakai oleh admin grup."
-_forged_ids = itertools.count(9_000_000_000_000_000_001)
 
 
 async def press(h: Harness, user: User, message: Message, label: str, chat: Chat) -> CallbackAnswer:
@@ -31,14 +29,6 @@ async def press(h: Harness, user: User, message: Message, label: str, chat: Chat
     data = message.button(label)["callback_data"]
     query_id = h.world.press_button(user, chat, message.message_id, data)
     return await h.server.wait_for_callback_answer(query_id)
-
-
-def forge_press(h: Harness, user: User, message: Message, data: str) -> str:
-    """A callback query Telegram would never build: `data` on a message that lacks it."""
-    query = CallbackQuery(str(next(_forged_ids)), user, message, data, time.monotonic())
-    h.world.callback_queries[query.id] = query
-    h.world.push_update("callback_query", query.to_api())
-    return query.id
 
 
 def labels(message: Message) -> list[str]:
@@ -248,10 +238,10 @@ async def test_refusals_non_admin_someone_elses_flow_stale_flow_foreign_chat(
     await h.server.wait_for_message(elsewhere)
     status = await h.say(admin2, "/status", elsewhere)
     data = current.button("Kec. Klojen")["callback_data"]
-    answer = await h.server.wait_for_callback_answer(forge_press(h, admin2, status, data))
+    answer = await h.server.wait_for_callback_answer(h.forge_press(admin2, status, data))
     assert answer.text is not None and "alur lama" in answer.text
     # Garbage data is refused too.
-    answer = await h.server.wait_for_callback_answer(forge_press(h, admin, current, "d:zz"))
+    answer = await h.server.wait_for_callback_answer(h.forge_press(admin, current, "d:zz"))
     assert answer.text is not None and "tidak dikenali" in answer.text
 
     await press(h, admin, current, "Kec. Klojen", chat)
