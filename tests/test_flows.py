@@ -52,7 +52,9 @@ async def test_advance_merges_data_and_renews_the_expiry(
     assert flow.step == "when" and flow.data == {"key": "x", "audience": "all"}
     assert flow.expires_at == later + TTL[KIND]
     async with sessions() as session:
-        lookup = await flows.current(session, KIND, CHAT, USER, now + TTL[KIND] + timedelta(minutes=1))
+        lookup = await flows.current(
+            session, KIND, CHAT, USER, now + TTL[KIND] + timedelta(minutes=1)
+        )
     assert lookup.found is Found.CURRENT
 
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.registration import data, open_flow
+from bot.handlers.registration_flow import data, open_flow
 from bot.ui.guards import NEW_MESSAGES, flood_limited, group_admin, in_group
 from bot.ui.views import keyboard, text
 from domain import subscriptions

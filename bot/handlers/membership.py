@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers.registration import data, open_flow
+from bot.handlers.registration_flow import data, open_flow
 from bot.ui.guards import ANY_ADMIN, GROUP_ANONYMOUS_BOT_ID, is_group
 from bot.ui.views import keyboard, text
 from domain import flows, subscriptions

@@ -6,10 +6,7 @@ the owner, who started it; ANY_ADMIN ("any admin of the chat") for greetings and
 by an anonymous admin, whose presses come from their own account. Only admins change a
 registration, checked with Telegram.
 
-Buttons: callbacks.REGISTRATION, `d:<token>:<step>[:<args>]`. Steps: k (kecamatan),
-c <kec> (kelurahan), l <kel> (RW or RT group), w <kel> <lvl> <page> (RW number; lvl w = RW
-group, t = RT group), r <kel> <rw> <page> (RT number), y <kel> <rw> <rt> (confirm; rt 0 = RW
-group), s <kel> <rw> <rt> (save), keep, stop, x (cancel).
+The steps and their buttons are in bot.handlers.registration_flow.
 """
 
 from __future__ import annotations
@@ -17,12 +14,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.ui import callbacks, place_picker
+from bot.handlers.registration_flow import (
+    cancel_button,
+    close_flow,
+    confirm_screen,
+    data,
+    kecamatan_screen,
+    open_flow,
+    registered,
+    screen,
+)
+from bot.ui import callbacks
 from bot.ui.callbacks import REGISTRATION, refuse
 from bot.ui.guards import (
     ANY_ADMIN,
@@ -36,163 +43,11 @@ from bot.ui.guards import (
 from bot.ui.views import Rows, Safe, add_to_group_button, edit, keyboard, text
 from domain import flows, places, subscriptions
 from domain.flows import CHAT_FLOW, Flow, FlowKind, Found
-from domain.subscriptions import MAX_NUMBER, Registration
+from domain.subscriptions import Registration
 
 log = logging.getLogger(__name__)
 
 FINISHING = ("s", "keep", "stop")  # the steps that change the registration
-
-
-async def open_flow(context: BotContext, chat_id: int, owner: int, step: str = "k") -> Flow:
-    """A new registration flow for the group, replacing the one before."""
-    services = context.services
-    async with services.sessions.begin() as session:
-        return await flows.start(
-            session,
-            FlowKind.REGISTRATION,
-            chat_id,
-            CHAT_FLOW,
-            services.clock.now(),
-            step=step,
-            data={"owner": owner},
-        )
-
-
-async def close_flow(context: BotContext, chat_id: int) -> None:
-    async with context.services.sessions.begin() as session:
-        await flows.end(session, FlowKind.REGISTRATION, chat_id, CHAT_FLOW)
-
-
-def data(flow: Flow, *parts: object) -> str:
-    return REGISTRATION.build(flow.token, *parts)
-
-
-def _cancel(context: BotContext, flow: Flow) -> tuple[str, str]:
-    return (text(context, "ui.tombol.batal"), data(flow, "x"))
-
-
-# -- screens -----------------------------------------------------------------------------------
-
-
-async def kecamatan_screen(
-    context: BotContext, flow: Flow, chat_id: int, intro: str = ""
-) -> tuple[str, InlineKeyboardMarkup]:
-    async with context.services.sessions() as session:
-        rows = await place_picker.kecamatan_rows(context, session, lambda c: data(flow, "c", c))
-        status = await subscriptions.group_status(session, chat_id)
-    parts = [intro] if intro else []
-    body = text(context, "ui.daftar.langkah_kecamatan")
-    if status is not None and status.subscribed and status.registration is not None:
-        now = subscriptions.describe(status.registration, status.where)
-        body += "\n" + text(context, "ui.daftar.terdaftar_saat_ini", wilayah=now)
-    rows.append([_cancel(context, flow)])
-    return "\n\n".join([*parts, body]), keyboard(rows)
-
-
-async def _screen(
-    context: BotContext, flow: Flow, chat: Chat, step: str, args: tuple[str, ...]
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and keyboard of a flow step. ValueError on data that names nothing real."""
-    if step == "k":
-        return await kecamatan_screen(context, flow, chat.id)
-    cancel = _cancel(context, flow)
-    async with context.services.sessions() as session:
-        if step == "c":
-            name, rows = await place_picker.kelurahan_rows(
-                session, args[0], lambda code: data(flow, "l", code)
-            )
-            rows.append([(text(context, "ui.tombol.kembali_kecamatan"), data(flow, "k")), cancel])
-            return text(context, "ui.daftar.langkah_kelurahan", kecamatan=name), keyboard(rows)
-        where = await place_picker.kelurahan(session, args[0])
-    place = {"kelurahan": where.name, "kecamatan": where.kecamatan}
-    if step == "l":
-        rows: Rows = [
-            [(text(context, "ui.daftar.tombol_grup_rw"), data(flow, "w", where.code, "w", 0))],
-            [(text(context, "ui.daftar.tombol_grup_rt"), data(flow, "w", where.code, "t", 0))],
-            [
-                (
-                    text(context, "ui.tombol.kembali_kelurahan"),
-                    data(flow, "c", where.kecamatan_code),
-                ),
-                cancel,
-            ],
-        ]
-        return text(context, "ui.daftar.langkah_jenis", **place), keyboard(rows)
-    if step == "w":
-        level, page = args[1], int(args[2])
-        if level not in ("w", "t"):
-            raise ValueError(level)
-        then = "y" if level == "w" else "r"
-        rows = place_picker.number_page(
-            context,
-            page,
-            lambda n: data(flow, then, where.code, n, 0),
-            lambda p: data(flow, "w", where.code, level, p),
-        )
-        rows.append(
-            [(text(context, "ui.tombol.kembali_rw_rt"), data(flow, "l", where.code)), cancel]
-        )
-        key = "ui.daftar.langkah_rw" if level == "w" else "ui.daftar.langkah_rw_lalu_rt"
-        return text(context, key, **place), keyboard(rows)
-    if step == "r":
-        rw, page = int(args[1]), int(args[2])
-        if not 1 <= rw <= MAX_NUMBER:
-            raise ValueError(rw)
-        rows = place_picker.number_page(
-            context,
-            page,
-            lambda n: data(flow, "y", where.code, rw, n),
-            lambda p: data(flow, "r", where.code, rw, p),
-        )
-        rows.append(
-            [(text(context, "ui.tombol.kembali_rw"), data(flow, "w", where.code, "t", 0)), cancel]
-        )
-        return text(context, "ui.daftar.langkah_rt", rw=f"{rw:02d}", **place), keyboard(rows)
-    if step == "y":
-        registration = Registration(where.code, int(args[1]), int(args[2]) or None)
-        return await confirm_screen(context, flow, chat, registration)
-    raise ValueError(step)
-
-
-async def confirm_screen(
-    context: BotContext, flow: Flow, chat: Chat, registration: Registration
-) -> tuple[str, InlineKeyboardMarkup]:
-    """Exactly what will be stored, and what it replaces."""
-    async with context.services.sessions() as session:
-        where = await place_picker.kelurahan(session, registration.kelurahan_code)
-        status = await subscriptions.group_status(session, chat.id)
-    parts = [
-        text(
-            context,
-            "ui.daftar.periksa",
-            grup=chat.title or "",
-            jenis=registration.level.value.upper(),
-            wilayah=registration.area,
-            kelurahan=where.name,
-            kecamatan=where.kecamatan,
-        )
-    ]
-    if status is not None and status.subscribed and status.registration is not None:
-        if status.registration == registration:
-            parts.append(text(context, "ui.daftar.sama_dengan_saat_ini"))
-        else:
-            before = subscriptions.describe(status.registration, status.where)
-            parts.append(text(context, "ui.daftar.mengganti", sebelumnya=before))
-    parts.append(text(context, "ui.daftar.sudah_benar"))
-    code, rw, rt = registration.kelurahan_code, registration.rw, registration.rt or 0
-    rows = [
-        [(text(context, "ui.tombol.simpan"), data(flow, "s", code, rw, rt))],
-        [(text(context, "ui.tombol.ubah"), data(flow, "k")), _cancel(context, flow)],
-    ]
-    return "\n\n".join(parts), keyboard(rows)
-
-
-def registered(context: BotContext, described: str) -> str:
-    return (
-        text(context, "ui.daftar.terdaftar", wilayah=described)
-        + "\n\n"
-        + text(context, "sistem.grup.terdaftar")
-    )
 
 
 # -- /daftar, /start daftar ----------------------------------------------------------------------
@@ -241,7 +96,7 @@ async def start_daftar(message: Message, chat: Chat, context: BotContext, typed:
             for m in parsed.candidates
         ]
         rows.append([(text(context, "ui.daftar.tombol_bukan_salah_satunya"), data(flow, "k"))])
-        rows.append([_cancel(context, flow)])
+        rows.append([cancel_button(context, flow)])
         area = places.area_label(parsed.rw, parsed.rt)
         await message.reply_text(
             text(context, "ui.daftar.kelurahan_mana", wilayah=area), reply_markup=keyboard(rows)
@@ -316,7 +171,7 @@ async def daftar_button(update: Update, context: BotContext) -> None:
         await callbacks.answer(query, notice, alert=alert)
         return
     try:
-        body, markup = await _screen(context, flow, chat, step, press.args)
+        body, markup = await screen(context, flow, chat, step, press.args)
     except (ValueError, IndexError):
         await refuse(update, context, REGISTRATION.unknown)
         return
