@@ -1,8 +1,12 @@
-"""Start-up of storage: engine, migrations, the map and the first officials."""
+"""Start-up of storage: engine, migrations, the map and the first officials; and the one way
+the shell commands run a job on it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,6 +15,13 @@ from db import migrate
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.models import Official, OfficialRole
 from domain.regions import sync_regions
+from election.profile import ElectionProfile, load_profile
+from scheduler.clock import SystemClock
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 async def open_storage(
@@ -26,3 +37,20 @@ async def open_storage(
         for user_id in sorted(admin_ids - known):
             session.add(Official(user_id=user_id, role=OfficialRole.ADMIN, added_at=now, name=""))
     return engine, sessions
+
+
+def run_job(
+    settings: Settings, job: Callable[[SessionFactory, ElectionProfile], Awaitable[T]]
+) -> T:
+    """Run one shell command's job on the configured database and election, then close it."""
+
+    async def go() -> T:
+        engine, sessions = await open_storage(
+            settings.database_url, settings.admin_ids, SystemClock().now()
+        )
+        try:
+            return await job(sessions, load_profile(settings.election_profile))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
