@@ -145,8 +145,8 @@ def _peak_rss_mb() -> float:
 
 
 def _keyboard() -> Any:
+    from bot.http_sender import ack_keyboard
     from bot.notify import ack_label
-    from bot.sender import ack_keyboard
 
     return ack_keyboard(ack_label(), "ack:1")
 
@@ -233,8 +233,8 @@ async def engine_sender(
     target: Target, options: Options, db_dir: Path | None = None
 ) -> ClientResult:
     """kentongan's BroadcastEngine on a fresh SQLite file, the way bot/app.py builds it."""
+    from bot.http_sender import TelegramSender, broadcast_bot
     from bot.notify import ack_label
-    from bot.sender import TelegramSender, broadcast_bot
     from bot.storage import open_storage
     from db.models import (
         Broadcast,

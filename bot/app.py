@@ -21,8 +21,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, BotData
+from bot.http_sender import TelegramSender, broadcast_bot
 from bot.notify import BroadcastNotifier, ack_label, render_broadcast
-from bot.sender import TelegramSender, broadcast_bot
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage

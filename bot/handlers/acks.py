@@ -6,7 +6,7 @@ Slower things come after the answer: whether the presser is a group admin (the R
 cached per chat) and the count on the button, which a repeating job edits at a pace Telegram
 accepts (one edit per message every few seconds at most, only when the count changed).
 
-Answers, admin look-ups and count edits go through a Bot of their own (bot.sender's aiohttp
+Answers, admin look-ups and count edits go through a Bot of their own (bot.http_sender's aiohttp
 transport, as broadcasts do), paced here: httpx costs about ten times the CPU per request on a
 small machine, which alone would cap a burst well below 500 presses a second. PTB's limiter on
 the interactive bot would also queue them with the replies officials wait for, and its
@@ -27,7 +27,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.sender import ack_keyboard, broadcast_bot
+from bot.http_sender import ack_keyboard, broadcast_bot
 from bot.ui.callbacks import ACK, answer
 from bot.ui.views import text
 from db.engine import SessionFactory
