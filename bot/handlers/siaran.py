@@ -79,10 +79,10 @@ async def _end(context: BotContext, flow: Flow) -> None:
 
 
 def _draft(flow: Flow) -> Draft:
-    when = flow.data.get("when")
+    """The draft as the domain takes it; only once audience and time are chosen."""
     return Draft(
         audience=str(flow.data["audience"]),
-        scheduled_at=datetime.fromisoformat(when) if isinstance(when, str) else datetime.min,
+        scheduled_at=datetime.fromisoformat(str(flow.data["when"])),
         message_key=flow.data.get("message_key"),
         text=flow.data.get("text"),
     )
