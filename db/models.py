@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Enum,
@@ -294,3 +296,25 @@ class Neighbourhood(Base):
     rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (UniqueConstraint("kelurahan_code", "rw", "rt"),)
+
+
+class FlowState(Base):
+    """Where a user is in a multi-step flow (/daftar, /siaran, …), so a restart loses nothing.
+
+    One row per kind, chat and user: starting a flow again replaces it, and `token` (carried by
+    the flow's buttons) tells a press of the current flow from one of a replaced flow.
+    """
+
+    __tablename__ = "flow_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)  # 0: the chat's flow, not one user's
+    token: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "chat_id", "user_id"),)

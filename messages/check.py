@@ -34,8 +34,12 @@ def sample_nows(profile: ElectionProfile) -> list[datetime]:
 
 
 def _sample_params(message: Message) -> dict[str, str]:
-    """Stand-ins for the values a caller passes; long enough to make the length check honest."""
-    return {name: f"[contoh {name}]" for name in message.params}
+    """Stand-ins for the values a caller passes; long enough to make the length check honest.
+    A name ending in ``_url`` stands for a link (an ``href`` must be one)."""
+    return {
+        name: f"https://contoh.id/{name}" if name.endswith("_url") else f"[contoh {name}]"
+        for name in message.params
+    }
 
 
 def check_message(
