@@ -35,9 +35,10 @@ def sample_nows(profile: ElectionProfile) -> list[datetime]:
 
 def _sample_params(message: Message) -> dict[str, str]:
     """Stand-ins for the values a caller passes; long enough to make the length check honest.
-    A name ending in ``_url`` stands for a link (an ``href`` must be one)."""
+    A name ending in ``_url`` stands for a link (an ``href`` must be one) on an allowed domain:
+    the value is data the caller brings, not the message's own link."""
     return {
-        name: f"https://contoh.id/{name}" if name.endswith("_url") else f"[contoh {name}]"
+        name: f"https://contoh.go.id/{name}" if name.endswith("_url") else f"[contoh {name}]"
         for name in message.params
     }
 
