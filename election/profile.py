@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_PROFILE = (
-    Path(__file__).resolve().parents[1] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
-)
+from election.resources import shipped_profile
+
+DEFAULT_PROFILE = shipped_profile()
 
 
 class ProfileError(Exception):
