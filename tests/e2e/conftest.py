@@ -7,9 +7,27 @@ import pytest
 
 from tests.e2e.harness import Harness, running_kentongan
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_databases` run once on SQLite and once on PostgreSQL."""
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize("database", BACKENDS, indirect=True)
+
 
 @pytest.fixture
-async def kentongan(tmp_path: Path) -> AsyncIterator[Harness]:
-    """The bot running against the local Bot API server (Telegram's limits on), fresh SQLite."""
-    async with running_kentongan(tmp_path) as harness:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The bot's DATABASE_URL: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+async def kentongan(tmp_path: Path, database: str) -> AsyncIterator[Harness]:
+    """The bot running against the local Bot API server (Telegram's limits on), fresh database."""
+    async with running_kentongan(tmp_path, database_url=database) as harness:
         yield harness

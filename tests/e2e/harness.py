@@ -8,7 +8,11 @@ async def test_x(kentongan: Harness) -> None:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.app import KentonganApp, build_application
 from bot.runner import polling
@@ -153,6 +158,14 @@ class Harness:
                 chats.append(chat)
         return chats
 
+    def db_rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A synchronous read of the bot's database, for `server.wait_until` conditions.
+
+        `?` placeholders; SQLite through sqlite3, PostgreSQL through asyncpg on its own loop
+        in a worker thread (the condition runs inside the test's loop and cannot await).
+        """
+        return read_rows(self.settings.database_url, sql, *params)
+
     async def run_due(self) -> list[BroadcastSummary]:
         """Run every broadcast whose time has come on the test clock, as the jobs would."""
         async with self.services.sessions() as session:
@@ -169,10 +182,35 @@ class Harness:
         return [await self.services.broadcasts.run(i) for i in ids]
 
 
+def read_rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database
+        with contextlib.closing(sqlite3.connect(url.database, timeout=5)) as connection:
+            return connection.execute(sql, params).fetchall()
+    numbered = sql
+    for n in range(1, len(params) + 1):
+        numbered = numbered.replace("?", f"${n}", 1)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        import asyncpg
+
+        connection = await asyncpg.connect(dsn)
+        try:
+            return [tuple(r) for r in await connection.fetch(numbered, *params)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, fetch()).result(timeout=30)
+
+
 @asynccontextmanager
 async def running_kentongan(
     tmp_path: Path,
     *,
+    database_url: str | None = None,
     now: datetime = DEFAULT_NOW,
     sandbox: SandboxConfig | None = None,
     engine: EngineConfig | None = None,
@@ -183,7 +221,7 @@ async def running_kentongan(
         values: dict[str, Any] = {
             "telegram_bot_token": server.token,
             "telegram_base_url": server.api_url,
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}",
+            "database_url": database_url or f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}",
             "admin_ids": frozenset({ADMIN_ID}),
             "_env_file": None,
         }

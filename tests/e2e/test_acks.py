@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from db.models import (
     Acknowledgement,
@@ -127,10 +126,7 @@ async def forge_press(h: Harness, user: User, message: Message, data: str) -> st
 
 def db_rows(h: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """A synchronous read of the bot's database, for `server.wait_until` conditions."""
-    path = make_url(h.settings.database_url).database
-    assert path
-    with sqlite3.connect(path, timeout=5) as connection:
-        return connection.execute(sql, params).fetchall()
+    return h.db_rows(sql, *params)
 
 
 async def acks(h: Harness) -> list[tuple[int, int, bool]]:
@@ -146,6 +142,7 @@ async def acks(h: Harness) -> list[tuple[int, int, bool]]:
 # -- tests ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_a_press_is_recorded_once_and_a_second_press_says_so(kentongan: Harness) -> None:
     h = kentongan
     ketua, warga = h.world.add_user("Pak Ketua"), h.world.add_user("Bu Warga")
@@ -193,6 +190,7 @@ async def test_count_on_the_button_follows_presses_without_useless_edits(
     assert button == {"text": "✅ Sudah dibaca (3)", "callback_data": f"ack:{broadcast_id}"}
 
 
+@pytest.mark.both_databases
 async def test_the_leaders_press_is_marked_as_the_leaders(kentongan: Harness) -> None:
     h = kentongan
     ketua, wakil, warga = (h.world.add_user(n) for n in ("Pak RT", "Bu Sekretaris", "Mas Warga"))
