@@ -69,6 +69,13 @@ class References(_Strict):
     bawaslu_report: str
 
 
+class Privacy(_Strict):
+    """Who answers for residents' data (UU 27/2022), shown by /privasi and in the README."""
+
+    controller: str = ""  # the data controller, e.g. the city's Diskominfo
+    contact: str = ""  # where a person asks about or objects to their data
+
+
 class ElectionProfile(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -84,6 +91,7 @@ class ElectionProfile(_Strict):
     masa_tenang: MasaTenang
     results: Results = Results()
     references: References
+    privacy: Privacy = Privacy()
 
     @field_validator("timezone")
     @classmethod
