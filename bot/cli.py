@@ -27,9 +27,14 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
+    if settings.webhook_url:
+        from bot.webhook import run_webhook
+
+        run_webhook(settings)
+        return 0
     from bot.app import run_polling
 
-    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
     run_polling(settings)
     return 0
 

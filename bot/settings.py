@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,11 @@ _HINTS = {
     "DATA_DIR": "a writable folder for the SQLite database, e.g. /var/lib/kentongan",
     "REGIONS_FILE": "path to the kecamatan/kelurahan CSV",
     "LOG_FORMAT": "text or json",
+    "WEBHOOK_URL": "the public https:// URL Telegram posts updates to, e.g. "
+    "https://bot.example.go.id/telegram (empty: long polling)",
+    "WEBHOOK_SECRET": "1-256 characters A-Z a-z 0-9 _ -, e.g. from `openssl rand -hex 32`",
+    "WEBHOOK_PORT": "the local port the webhook server listens on, e.g. 8080",
+    "OPS_PORT": "the local port for /healthz and /metrics in polling mode (0: off)",
     "RETENTION_DAYS": "days after election day to keep acks, question logs and flows, e.g. 90",
     "ADMIN_IDS": "comma-separated numeric Telegram user ids, e.g. 12345,67890",
     "ELECTION_PROFILE": "path to an election profile TOML file",
@@ -71,6 +77,16 @@ class Settings(BaseSettings):
     regions_file: Path = DEFAULT_REGIONS
     log_level: str = "INFO"
     log_format: str = "text"
+    # Webhook mode when set (the public HTTPS URL Telegram posts to); otherwise long polling.
+    webhook_url: str = ""
+    # Required with WEBHOOK_URL: Telegram sends it in X-Telegram-Bot-Api-Secret-Token.
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    drop_pending_updates: bool = False
+    # /healthz and /metrics in polling mode (0: off); in webhook mode the webhook server's.
+    ops_listen: str = "127.0.0.1"
+    ops_port: int = Field(default=0, ge=0, le=65535)
     # Acks, residents' question logs and flow state are deleted this many days after the
     # profile's election day (UU 27/2022: kept no longer than their purpose needs).
     retention_days: int = Field(default=90, ge=0, le=3650)
@@ -117,6 +133,24 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("only A-Z, a-z, 0-9, _ and -, at most 256 characters")
+        return SecretStr(secret)
+
     @field_validator("log_format")
     @classmethod
     def _format(cls, value: str) -> str:
@@ -128,6 +162,8 @@ class Settings(BaseSettings):
     def _default_database(self) -> Settings:
         if not self.database_url:
             self.database_url = sqlite_url(self.data_dir / "kentongan.db")
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET")
         return self
 
     @field_validator("log_level")
