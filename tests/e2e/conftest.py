@@ -8,6 +8,7 @@ import pytest
 from tests.e2e.harness import Harness, running_kentongan
 
 BACKENDS = ("sqlite", "postgresql")
+TRANSPORTS = ("polling", "webhook")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -16,6 +17,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "both_databases"
     ):
         metafunc.parametrize("database", BACKENDS, indirect=True)
+    if "transport" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_transports"
+    ):
+        metafunc.parametrize("transport", TRANSPORTS, indirect=True)
+
+
+@pytest.fixture
+def transport(request: pytest.FixtureRequest) -> str:
+    """How updates reach the bot: long polling, or webhooks the local server delivers."""
+    return str(getattr(request, "param", "polling"))
 
 
 @pytest.fixture
@@ -27,7 +38,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def kentongan(tmp_path: Path, database: str) -> AsyncIterator[Harness]:
+async def kentongan(tmp_path: Path, database: str, transport: str) -> AsyncIterator[Harness]:
     """The bot running against the local Bot API server (Telegram's limits on), fresh database."""
-    async with running_kentongan(tmp_path, database_url=database) as harness:
+    async with running_kentongan(tmp_path, database_url=database, transport=transport) as harness:
         yield harness

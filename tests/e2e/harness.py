@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from bot.app import KentonganApp, build_application
 from bot.runner import polling
 from bot.services import Services
 from bot.settings import Settings
+from bot.webhook import running_webhook
 from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, Limits, SandboxConfig
 from sandbox.testing import running_server
@@ -182,6 +184,15 @@ class Harness:
         return [await self.services.broadcasts.run(i) for i in ids]
 
 
+WEBHOOK_SECRET = "uji-rahasia-webhook-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def read_rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -211,6 +222,7 @@ async def running_kentongan(
     tmp_path: Path,
     *,
     database_url: str | None = None,
+    transport: str = "polling",
     now: datetime = DEFAULT_NOW,
     sandbox: SandboxConfig | None = None,
     engine: EngineConfig | None = None,
@@ -225,6 +237,13 @@ async def running_kentongan(
             "admin_ids": frozenset({ADMIN_ID}),
             "_env_file": None,
         }
+        if transport == "webhook":
+            port = free_port()
+            values.update(
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                webhook_secret=WEBHOOK_SECRET,
+                webhook_port=port,
+            )
         values.update(settings)
         app_settings = Settings(**values)
         clock = FixedClock(now)
@@ -233,6 +252,11 @@ async def running_kentongan(
             clock=clock,
             engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
         )
+        if transport == "webhook":
+            async with running_webhook(app, app_settings):
+                await server.wait_for_call("setWebhook")
+                yield Harness(server=server, app=app, clock=clock, settings=app_settings)
+            return
         async with polling(app):
             await server.wait_for_call("getUpdates")
             yield Harness(server=server, app=app, clock=clock, settings=app_settings)

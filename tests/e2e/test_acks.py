@@ -143,6 +143,7 @@ async def acks(h: Harness) -> list[tuple[int, int, bool]]:
 
 
 @pytest.mark.both_databases
+@pytest.mark.both_transports
 async def test_a_press_is_recorded_once_and_a_second_press_says_so(kentongan: Harness) -> None:
     h = kentongan
     ketua, warga = h.world.add_user("Pak Ketua"), h.world.add_user("Bu Warga")

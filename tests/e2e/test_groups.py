@@ -110,6 +110,7 @@ async def test_added_to_a_group_it_greets_once_and_records_it_known_not_subscrib
 
 
 @pytest.mark.both_databases
+@pytest.mark.both_transports
 async def test_guided_registration_with_number_pages_and_an_exact_confirmation(
     kentongan: Harness,
 ) -> None:
