@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -79,7 +80,7 @@ def backup_sqlite(source: Path, target: Path, *, overwrite: bool = False) -> Bac
         raise BackupError("the backup file must not be the database itself")
     if target.exists() and not overwrite:
         raise BackupError(f"{target} already exists (choose another name or use --force)")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     create_private(partial)
@@ -115,7 +116,17 @@ def verify_revision_of(path: Path) -> str:
     return str(row[0]) if row else ""
 
 
-async def backup(database_url: str, target: Path, *, overwrite: bool = False) -> BackupResult:
+def target_file(target: Path | str, now: datetime | None = None) -> Path:
+    """FILE as given, or inside a folder (an existing one, or a path ending in "/") a new
+    kentongan-YYYYMMDD-HHMMSS.db, so a timer can back up every hour to one folder."""
+    path = Path(target)
+    if path.is_dir() or str(target).endswith("/"):
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        return path / f"kentongan-{stamp}.db"
+    return path
+
+
+async def backup(database_url: str, target: Path | str, *, overwrite: bool = False) -> BackupResult:
     """Back up the configured SQLite database to `target` without stopping the bot."""
     source = sqlite_path(database_url)
-    return await asyncio.to_thread(backup_sqlite, source, Path(target), overwrite=overwrite)
+    return await asyncio.to_thread(backup_sqlite, source, target_file(target), overwrite=overwrite)

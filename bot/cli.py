@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from domain.regions import use_regions_file
@@ -136,7 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup_parser = sub.add_parser(
         "backup", help="a consistent copy of the SQLite database, safe while the bot runs"
     )
-    backup_parser.add_argument("file", type=Path, help="where to write the copy (mode 0600)")
+    backup_parser.add_argument(
+        "file",
+        help="where to write the copy (mode 0600); a folder: a new timestamped file in it",
+    )
     backup_parser.add_argument("--force", action="store_true", help="overwrite FILE")
     backup_parser.set_defaults(func=_cmd_backup)
     from bot import shell

@@ -197,7 +197,7 @@ class Ops:
                 "Share of deliveries done per running broadcast (0..1)",
                 labels=["broadcast"],
             )
-            rows = (
+            progress_rows = (
                 await session.execute(
                     select(Delivery.broadcast_id, Delivery.status, func.count())
                     .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
@@ -206,7 +206,7 @@ class Ops:
                 )
             ).all()
             totals: dict[int, list[int]] = {}
-            for broadcast_id, status, n in rows:
+            for broadcast_id, status, n in progress_rows:
                 done_total = totals.setdefault(int(broadcast_id), [0, 0])
                 done_total[1] += int(n)
                 if DeliveryStatus(status) not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
@@ -307,9 +307,7 @@ def install(
     original_init, original_shutdown = application.post_init, application.post_shutdown
     # Application has __slots__: the processor (a slot, set before initialize) is the one
     # place every update passes through with its handlers awaited.
-    application._update_processor = TimedUpdateProcessor(  # type: ignore[attr-defined]
-        application.update_processor, ops
-    )
+    application._update_processor = TimedUpdateProcessor(application.update_processor, ops)
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if original_init is not None:

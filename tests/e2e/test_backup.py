@@ -123,3 +123,7 @@ async def test_backup_refusals_and_the_command(
     assert "already exists" in capsys.readouterr().err
     assert await asyncio.to_thread(main, ["backup", "--force", str(existing)]) == 0
     assert f"revision {migrate.head_revision()}" in capsys.readouterr().out
+    folder = tmp_path / "cadangan"
+    assert await asyncio.to_thread(main, ["backup", f"{folder}/"]) == 0
+    (made,) = await asyncio.to_thread(lambda: list(folder.glob("kentongan-*.db")))
+    assert made.name in capsys.readouterr().out
