@@ -88,3 +88,23 @@ def test_json_format_and_traceback_redacted() -> None:
     assert entry["level"] == "ERROR" and entry["logger"] == "kentongan.test"
     assert entry["message"] == f"send failed for {NUMBER_MASK}"
     assert "topsecret" not in entry["exc"] and "RuntimeError" in entry["exc"]
+
+
+async def test_info_log_has_no_message_texts(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    level = root.level
+    handler = configure_logging("INFO", stream=stream)
+    try:
+        async with running_kentongan(tmp_path) as h:
+            resident = h.world.add_user("Mas Pemilih", started=True)
+            await h.say(resident, "kapan coblosan di kelurahan Sumbersari, pak?")
+            await h.say(resident, "/privasi")
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        root.setLevel(level)
+        configure_logging_levels_back()
+    log = stream.getvalue()
+    assert "timeline:" in log  # INFO lines were written
+    assert "coblosan" not in log and "Sumbersari, pak" not in log and "Privasi" not in log
