@@ -35,6 +35,7 @@ from bot.settings import Settings
 from db.engine import SessionFactory
 from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from messages.render import render
+from scheduler.sender import Outcome, OutgoingMessage, Sender, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,12 @@ class Ops:
         )
         self.handler_errors = Counter(
             "kentongan_handler_errors_total", "Unhandled errors in handlers", ["kind"], registry=r
+        )
+        self.send_answers = Counter(
+            "kentongan_send_answers_total",
+            "Telegram's answers to broadcast sends, by outcome (retries counted each time)",
+            ["outcome"],
+            registry=r,
         )
         self.too_many_requests = Counter(
             "kentongan_telegram_429_total",
@@ -265,6 +272,34 @@ class Ops:
         return web.Response(body=payload, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 
+class CountingSender:
+    """The broadcast engine's Sender with each answer counted (429s and outcomes)."""
+
+    def __init__(self, inner: Sender, ops: Ops) -> None:
+        self.inner = inner
+        self.ops = ops
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        result = await self.inner.send(message)
+        self.ops.send_answers.labels(outcome=result.outcome.value).inc()
+        if result.outcome is Outcome.SENT:
+            self.ops.telegram_ok()
+        elif result.outcome is Outcome.RETRY_AFTER:
+            self.ops.too_many_requests.inc()
+        return result
+
+
+def _watch_engine(ops: Ops, engine: Any) -> None:
+    """Count the engine's sends and read its pause, without changing the engine's code."""
+    sender = getattr(engine, "sender", None)
+    if sender is not None and not isinstance(sender, CountingSender):
+        engine.sender = CountingSender(sender, ops)
+    pacer = getattr(engine, "pacer", None)
+    if pacer is not None and hasattr(pacer, "paused_for"):
+        # A 429 pauses every worker of the engine until Telegram's retry_after has passed.
+        ops.engine_paused = lambda: float(pacer.paused_for) > 0
+
+
 class TimedUpdateProcessor(BaseUpdateProcessor):
     """PTB's update processor with the time each update takes observed (reply latency)."""
 
@@ -314,6 +349,8 @@ def install(
             await original_init(app)
         services = app.bot_data.services
         ops.sessions = services.sessions if services is not None else None
+        if services is not None:
+            _watch_engine(ops, services.broadcasts)
         ops.telegram_ok()  # initialize() has just called getMe
         if app.job_queue is not None:
             app.job_queue.run_repeating(

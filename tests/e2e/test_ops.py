@@ -14,6 +14,7 @@ from telegram.ext import CommandHandler
 from bot.ops import ERROR_WINDOW, TELEGRAM_STALE, LeaseStatus, Ops, ops_of
 from bot.webhook import SECRET_HEADER
 from db.engine import create_engine, create_session_factory
+from sandbox import Fault, Limits, SandboxConfig
 from tests.e2e.harness import WEBHOOK_SECRET, Harness, free_port, running_kentongan
 from tests.e2e.test_acks import THANKS, group_in_world, press_ack, register, send_broadcast
 
@@ -215,3 +216,24 @@ async def test_unhandled_errors_reach_root_admins_once_per_kind_per_window(
     h.world.user_sends(siti, None, "/uji_galat")
     await h.server.wait_until(lambda: len(reports()) == 2 or None)
     assert "Kejadian sejak laporan terakhir: 3" in reports()[1]
+
+
+async def test_429s_and_send_answers_are_counted(tmp_path: Path) -> None:
+    fault = Fault("retry_after", method="sendMessage", times=1, retry_after=1)
+    config = SandboxConfig(limits=Limits(), faults=[fault])
+    async with running_kentongan(tmp_path, sandbox=config) as h:
+        leader = h.world.add_user("Pak RW")
+        chat = group_in_world(h, "RW 05 Sumbersari", admins=[leader])
+        await register(h, chat, "35.73.05.1005", rw=5)
+        await send_broadcast(h)
+        registry = _ops(h).registry
+        assert fault.fired == 1
+        assert registry.get_sample_value("kentongan_telegram_429_total") == 1
+        sent = registry.get_sample_value("kentongan_send_answers_total", {"outcome": "sent"})
+        waits = registry.get_sample_value(
+            "kentongan_send_answers_total", {"outcome": "retry_after"}
+        )
+        assert (sent, waits) == (1, 1)
+        assert registry.get_sample_value("kentongan_engine_paused") == 0
+        h.services.broadcasts.pacer.pause(60)  # as a 429 with retry_after=60 would
+        assert registry.get_sample_value("kentongan_engine_paused") == 1
