@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(PY) -m bot start
 
-## Set everything up and pass the test suite.
+## Set everything up and pass the test suite (PostgreSQL's server installed when missing).
 test: $(STAMP)
+	./.ci/ensure-postgres
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

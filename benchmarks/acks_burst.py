@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing as mp
 import sqlite3
@@ -289,7 +290,7 @@ async def _recorded(db: Path, count: int) -> float:
 
 
 def _db_count(db: Path, sql: str) -> int:
-    with sqlite3.connect(db, timeout=10) as connection:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as connection:
         return int(connection.execute(sql).fetchone()[0])
 
 

@@ -139,7 +139,6 @@ async def populate(sessions: SessionFactory, groups: int, broadcasts: int, seed:
                         {
                             "delivery_id": delivery_id,
                             "user_id": 700_000_000 + person,
-                            "user_name": f"Warga {person}",
                             "is_admin": leader and person == 0,
                             "created_at": at,
                         }

@@ -104,8 +104,10 @@ def build_application(
         .build()
     )
     from bot.handlers import register
+    from bot.ops import install as install_ops
 
     register(application)
+    install_ops(application, settings)  # metrics, /healthz, error reports (bot/ops.py)
     return application
 
 

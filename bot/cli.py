@@ -8,26 +8,32 @@ import logging
 import sys
 
 from bot.settings import Settings, SettingsError, load_settings
+from domain.regions import use_regions_file
 from election.profile import ProfileError
 
 log = logging.getLogger("kentongan")
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+def _configure_logging(settings: Settings) -> None:
+    from bot.logs import configure_logging
+
+    token = settings.telegram_bot_token
+    configure_logging(
+        settings.log_level,
+        fmt=settings.log_format,
+        secrets=[token.get_secret_value()] if token is not None else [],
     )
-    # httpx logs every request URL, and Telegram URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every job add/run at INFO; our own lines say what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
+    if settings.webhook_url:
+        from bot.webhook import run_webhook
+
+        run_webhook(settings)
+        return 0
     from bot.app import run_polling
 
-    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
     run_polling(settings)
     return 0
 
@@ -37,7 +43,9 @@ def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:
 
     # The rehearsal prints its own progress; library chatter would drown it.
     logging.getLogger().setLevel(logging.WARNING)
-    options = RehearsalOptions(speed=args.speed, seed=args.seed)
+    options = RehearsalOptions(
+        speed=args.speed, seed=args.seed, database_url=getattr(args, "database_url", None)
+    )
     result = asyncio.run(rehearse(settings, options))
     return 0 if result.ok else 1
 
@@ -74,6 +82,30 @@ def _cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup
+
+    try:
+        result = asyncio.run(backup(settings.database_url, args.file, overwrite=args.force))
+    except BackupError as exc:
+        print(f"kentongan backup: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backup {result.path} ({result.size} bytes, {result.tables} tables, "
+        f"revision {result.revision}) OK"
+    )
+    return 0
+
+
+def _messages_argv(argv: list[str]) -> list[str]:
+    """`messages check|show|list` use the settings' ELECTION_PROFILE unless --profile is given."""
+    if not argv or argv[0] not in {"check", "show"} or "--profile" in argv:
+        return argv
+    if any(a in {"-h", "--help"} for a in argv):
+        return argv
+    return [*argv, "--profile", str(load_settings().election_profile)]
+
+
 # Commands that own their arguments: handed everything after their name, untouched.
 PASSTHROUGH = {
     "messages": ("messages.cli", "check or show library messages"),
@@ -84,7 +116,7 @@ PASSTHROUGH = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="kentongan")
+    parser = argparse.ArgumentParser(prog="kentongan", description="kentongan")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot (long polling)").set_defaults(func=_cmd_run)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
@@ -95,7 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--speed", type=float, default=60.0, help="simulated minutes per second")
         p.add_argument("--seed", type=int, default=7)
+        p.add_argument(
+            "--database-url",
+            help="rehearse on this (empty) database instead of a temporary SQLite file",
+        )
         p.set_defaults(func=func)
+    backup_parser = sub.add_parser(
+        "backup", help="a consistent copy of the SQLite database, safe while the bot runs"
+    )
+    backup_parser.add_argument(
+        "file",
+        help="where to write the copy (mode 0600); a folder: a new timestamped file in it",
+    )
+    backup_parser.add_argument("--force", action="store_true", help="overwrite FILE")
+    backup_parser.set_defaults(func=_cmd_backup)
     from bot import shell
 
     shell.add_parsers(sub)
@@ -109,12 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in PASSTHROUGH:
         import importlib
 
+        rest = argv[1:]
+        if argv[0] == "messages":
+            try:
+                rest = _messages_argv(rest)
+            except SettingsError as exc:
+                print(f"kentongan: {exc}", file=sys.stderr)
+                return 2
         entry = importlib.import_module(PASSTHROUGH[argv[0]][0])
-        return int(entry.main(argv[1:]))
+        return int(entry.main(rest))
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        _configure_logging(settings.log_level)
+        _configure_logging(settings)
+        use_regions_file(settings.regions_file)
         return int(args.func(settings, args))
     except (SettingsError, ProfileError) as exc:
         print(f"kentongan: {exc}", file=sys.stderr)

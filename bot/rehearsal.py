@@ -47,6 +47,8 @@ class RehearsalOptions:
     latency_ms: tuple[float, float] = (20.0, 60.0)
     server_error_rate: float = 0.01
     database: Path | None = None
+    # Any DATABASE_URL (e.g. an empty PostgreSQL database); default a temporary SQLite file.
+    database_url: str | None = None
     max_seconds: float = 600.0
 
 
@@ -170,7 +172,7 @@ async def rehearse(
                 update={
                     "telegram_bot_token": _secret(server.token),
                     "telegram_base_url": server.api_url,
-                    "database_url": f"sqlite+aiosqlite:///{database}",
+                    "database_url": options.database_url or f"sqlite+aiosqlite:///{database}",
                 }
             )
             app = build_application(run_settings, clock=clock)

@@ -235,8 +235,8 @@ class Acknowledgement(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    # Who pressed, and whether as the group's admin; never the name (migration 0006).
     user_id: Mapped[int] = mapped_column(BigInteger)
-    user_name: Mapped[str] = mapped_column(String(255), default="")
     # The group's admin (the RT/RW leader) rather than a member.
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -41,7 +41,7 @@ class Press:
     chat_id: int
     message_id: int
     user_id: int
-    user_name: str = ""
+    user_name: str = ""  # accepted from callers, never stored (only id and admin flag are)
     is_admin: bool = False
 
 
@@ -114,7 +114,6 @@ async def record_presses(
             {
                 "delivery_id": delivery_id,
                 "user_id": press.user_id,
-                "user_name": press.user_name[:255],
                 "is_admin": press.is_admin,
                 "created_at": now,
             }

@@ -13,8 +13,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Kecamatan, Kelurahan
+from election.resources import shipped_regions
 
-REGIONS_CSV = Path(__file__).resolve().parents[1] / "data" / "kota-malang-wilayah.csv"
+# The shipped map; REGIONS_FILE (set at start-up through use_regions_file) replaces it.
+REGIONS_CSV = shipped_regions()
+_regions_file: Path = REGIONS_CSV
+
+
+def use_regions_file(path: Path | None) -> None:
+    """Read the map from `path` from now on (None: the shipped one). Called at start-up."""
+    global _regions_file
+    _regions_file = path or REGIONS_CSV
+
+
+def regions_file() -> Path:
+    return _regions_file
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,9 @@ class Place:
     alt_names: tuple[str, ...] = ()
 
 
-def read_regions(path: Path = REGIONS_CSV) -> list[Place]:
-    """The city's map from data/kota-malang-wilayah.csv."""
-    with path.open(encoding="utf-8", newline="") as handle:
+def read_regions(path: Path | None = None) -> list[Place]:
+    """The city's map (the shipped CSV unless a file is named)."""
+    with (path or _regions_file).open(encoding="utf-8", newline="") as handle:
         return [
             Place(
                 code=row["kode_kelurahan"].strip(),
@@ -44,7 +57,7 @@ def read_regions(path: Path = REGIONS_CSV) -> list[Place]:
         ]
 
 
-async def sync_regions(session: AsyncSession, path: Path = REGIONS_CSV) -> int:
+async def sync_regions(session: AsyncSession, path: Path | None = None) -> int:
     """Insert or update the map; running it twice changes nothing. Returns rows changed."""
     regions = read_regions(path)
     kecamatan = {k.code: k for k in (await session.scalars(select(Kecamatan))).all()}

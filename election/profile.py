@@ -18,9 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-DEFAULT_PROFILE = (
-    Path(__file__).resolve().parents[1] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
-)
+from election.resources import shipped_profile
+
+DEFAULT_PROFILE = shipped_profile()
 
 
 class ProfileError(Exception):
@@ -138,6 +138,13 @@ class Neutrality(_Strict):
         return path.resolve()
 
 
+class Privacy(_Strict):
+    """Who answers for residents' data (UU 27/2022), shown by /privasi and in the README."""
+
+    controller: str = ""  # the data controller, e.g. the city's Diskominfo
+    contact: str = ""  # where a person asks about or objects to their data
+
+
 class ElectionProfile(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -154,6 +161,7 @@ class ElectionProfile(_Strict):
     results: Results = Results()
     references: References
     neutrality: Neutrality = Neutrality()
+    privacy: Privacy = Privacy()
 
     @field_validator("timezone")
     @classmethod

@@ -7,6 +7,7 @@ Exit codes: 0 fine; 1 the library has problems (one line ``KEY: reason`` each);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 def _profile(path: Path | None) -> ElectionProfile:
     from election.profile import load_profile
 
-    return load_profile(path)
+    # Without --profile, the profile the bot runs with (`python -m bot messages` passes the
+    # settings' ELECTION_PROFILE, .env included; here the environment's).
+    return load_profile(path or os.environ.get("ELECTION_PROFILE") or None)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:

@@ -9,7 +9,7 @@ The guard normalises before it judges (see ``_normal_chars`` and ``_tokens``):
 
 - HTML tags removed without splitting words ("<b>Kho</b>fifah"), entities decoded, NFKC;
 - zero-width and formatting characters and combining marks (accents, keycaps) dropped;
-- look-alike letters folded to Latin with a table in data (``data/neutrality/confusables.toml``);
+- look-alike letters folded to Latin with a table in data (``messages/confusables.toml``);
 - any Unicode digit read as an ASCII digit (Arabic-Indic, circled, dingbat), Roman numerals
   read as numbers where a pair number can stand;
 - words are runs of letters and digits; every other character — spaces, punctuation, line
@@ -20,8 +20,8 @@ The guard normalises before it judges (see ``_normal_chars`` and ``_tokens``):
 - digits inside words read as letters ("Ger1ndra").
 
 The terms are data, per election profile (``[neutrality] terms_file`` in the profile, e.g.
-``data/elections/pilkada-2024-kota-malang.terms.toml``); that file's header explains each field
-and the judgement calls (PBB, PKB as a tax, Garuda, ...).
+``election/data/elections/pilkada-2024-kota-malang.terms.toml``); that file's header explains
+each field and the judgement calls (PBB, PKB as a tax, Garuda, ...).
 
 What a rule cannot decide (allusions a reader catches) is the second official's job:
 ``approval_findings`` lists the names, numbers, symbols and links an approver should look at.
@@ -40,12 +40,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from election.resources import shipped_profile
+
 if TYPE_CHECKING:
     from election.profile import ElectionProfile
 
-_ROOT = Path(__file__).resolve().parents[1]
-TERMS_FILE = _ROOT / "data" / "elections" / "pilkada-2024-kota-malang.terms.toml"
-CONFUSABLES_FILE = _ROOT / "data" / "neutrality" / "confusables.toml"
+# The shipped election's terms (a profile names its own in [neutrality] terms_file).
+TERMS_FILE = shipped_profile().with_suffix(".terms.toml")
+CONFUSABLES_FILE = Path(__file__).resolve().with_name("confusables.toml")
 DEFAULT_LINK_ALLOWLIST: tuple[str, ...] = ("go.id",)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bot.storage import open_storage
 from db.engine import SessionFactory
 from election.profile import ElectionProfile, load_profile
 from scheduler.clock import FixedClock
+from tests.postgres import postgres_server, require_server
 
 ADMIN_ID = 900001
 
@@ -45,3 +47,36 @@ async def storage(
 @pytest.fixture
 def sessions(storage: tuple[AsyncEngine, SessionFactory]) -> SessionFactory:
     return storage[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """One private PostgreSQL cluster for the session (skip, or fail with CI=true, without)."""
+    require_server()
+    with postgres_server() as url:
+        yield url
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+async def pg_database(pg_server: str) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database on the session's cluster, dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_server)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"test_{next(_databases)}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()

@@ -41,6 +41,18 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def require_server() -> None:
+    """Skip without a server, saying why; on CI (CI=true) a missing server fails instead."""
+    import pytest
+
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"CI=true but {reason} (make test installs postgresql with apt-get)")
+    pytest.skip(reason)
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Start a private cluster on a free port; yields an asyncpg SQLAlchemy URL."""

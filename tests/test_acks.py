@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 
 from db.engine import SessionFactory
 from db.models import (
@@ -118,12 +119,12 @@ async def test_presses_are_recorded_once_per_user_and_delivery(
     assert again.outcome is AckOutcome.ALREADY and again.delivery_id == results[0].delivery_id
     async with sessions() as session:
         rows = (
-            await session.execute(
-                select(Acknowledgement.user_id, Acknowledgement.user_name, Acknowledgement.is_admin)
-            )
+            await session.execute(select(Acknowledgement.user_id, Acknowledgement.is_admin))
         ).all()
         counts = await ack_counts(session, [results[0].delivery_id or 0])
-    assert sorted(tuple(r) for r in rows) == [(1, "Siti", False), (2, "Budi", True)]
+    # The id and the admin flag only: the name a press carries is never stored.
+    assert sorted(tuple(r) for r in rows) == [(1, False), (2, True)]
+    assert "user_name" not in Acknowledgement.__table__.c
     assert counts == {results[0].delivery_id: 2}
 
 
@@ -160,8 +161,8 @@ async def test_a_failed_write_fails_its_presses_and_the_next_batch_works(
     g = await add_group(sessions, now, -301, KLOJEN_KEL, 1, 1)
     b = await add_broadcast(sessions, now, {g: DeliveryStatus.SENT})
     writer = AckWriter(sessions, clock)
-    broken = Press(b, -301, MESSAGE, 5, user_name=None)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    broken = Press(b, -301, MESSAGE, 5, is_admin="ja")  # type: ignore[arg-type]
+    with pytest.raises(StatementError, match="Not a boolean value"):
         await writer.record(broken)
     assert (await writer.record(Press(b, -301, MESSAGE, 5))).outcome is AckOutcome.RECORDED
     assert (await writer.record(Press(b, -301, MESSAGE, 5))).outcome is AckOutcome.ALREADY

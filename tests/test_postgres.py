@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,18 +20,15 @@ from db.models import (
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
 from scheduler.engine import BroadcastEngine, EngineConfig
-from tests.postgres import postgres_server, unavailable_reason
 from tests.scheduler.fakes import RecordingSender, add_groups
 
-REASON = unavailable_reason()
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
 NOW = datetime(2024, 11, 27, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    # Skipped without a server, failed with CI=true (tests/conftest.py, tests/postgres.py).
+    return pg_database
 
 
 async def test_same_schema_and_engine_on_postgres(pg_url: str) -> None:
@@ -72,3 +68,15 @@ async def test_same_schema_and_engine_on_postgres(pg_url: str) -> None:
         assert statuses == {DeliveryStatus.SENT}
     finally:
         await engine.dispose()
+
+
+def test_a_missing_server_fails_on_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import postgres
+
+    monkeypatch.setattr(postgres, "_pg_bin", lambda _name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true but no PostgreSQL server"):
+        postgres.require_server()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="no PostgreSQL server binaries"):
+        postgres.require_server()

@@ -23,6 +23,7 @@ from bot.handlers import (
     group_status,
     membership,
     officials_admin,
+    privacy,
     registration,
     reports,
     residents,
@@ -97,6 +98,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.add_handlers(module.handlers())
     # Last: every other private message, so nothing a resident sends goes unanswered, and
     # every press no kind above claimed (old, forged, garbage), answered and nothing else.
+    privacy.install(application)  # /privasi, /hapusdata and the daily retention job
     application.add_handlers(residents.catch_all())
     application.add_handler(CallbackQueryHandler(callbacks.unknown_press))
     application.add_error_handler(on_error)

@@ -8,9 +8,14 @@ async def test_x(kentongan: Harness) -> None:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.app import KentonganApp, build_application
 from bot.runner import polling
 from bot.services import Services
 from bot.settings import Settings
+from bot.webhook import running_webhook
 from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, CallbackQuery, Limits, SandboxConfig
 from sandbox.testing import running_server
@@ -171,6 +178,14 @@ class Harness:
                 chats.append(chat)
         return chats
 
+    def db_rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A synchronous read of the bot's database, for `server.wait_until` conditions.
+
+        `?` placeholders; SQLite through sqlite3, PostgreSQL through asyncpg on its own loop
+        in a worker thread (the condition runs inside the test's loop and cannot await).
+        """
+        return read_rows(self.settings.database_url, sql, *params)
+
     async def run_due(self) -> list[BroadcastSummary]:
         """Run every broadcast whose time has come on the test clock, as the jobs would."""
         async with self.services.sessions() as session:
@@ -187,10 +202,45 @@ class Harness:
         return [await self.services.broadcasts.run(i) for i in ids]
 
 
+WEBHOOK_SECRET = "uji-rahasia-webhook-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def read_rows(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database
+        with contextlib.closing(sqlite3.connect(url.database, timeout=5)) as connection:
+            return connection.execute(sql, params).fetchall()
+    numbered = sql
+    for n in range(1, len(params) + 1):
+        numbered = numbered.replace("?", f"${n}", 1)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        import asyncpg
+
+        connection = await asyncpg.connect(dsn)
+        try:
+            return [tuple(r) for r in await connection.fetch(numbered, *params)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, fetch()).result(timeout=30)
+
+
 @asynccontextmanager
 async def running_kentongan(
     tmp_path: Path,
     *,
+    database_url: str | None = None,
+    transport: str = "polling",
     now: datetime = DEFAULT_NOW,
     sandbox: SandboxConfig | None = None,
     engine: EngineConfig | None = None,
@@ -201,10 +251,17 @@ async def running_kentongan(
         values: dict[str, Any] = {
             "telegram_bot_token": server.token,
             "telegram_base_url": server.api_url,
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}",
+            "database_url": database_url or f"sqlite+aiosqlite:///{tmp_path / 'kentongan.db'}",
             "admin_ids": frozenset({ADMIN_ID}),
             "_env_file": None,
         }
+        if transport == "webhook":
+            port = free_port()
+            values.update(
+                webhook_url=f"http://127.0.0.1:{port}/telegram",
+                webhook_secret=WEBHOOK_SECRET,
+                webhook_port=port,
+            )
         values.update(settings)
         app_settings = Settings(**values)
         clock = FixedClock(now)
@@ -216,6 +273,11 @@ async def running_kentongan(
                 clock=clock,
                 engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
             )
+            if transport == "webhook":
+                hooks = len(server.calls_to("setWebhook"))
+                await stack.enter_async_context(running_webhook(app, app_settings))
+                await server.wait_until(lambda: len(server.calls_to("setWebhook")) > hooks or None)
+                return app
             polls = len(server.calls_to("getUpdates"))
             await stack.enter_async_context(polling(app))
             await server.wait_until(lambda: len(server.calls_to("getUpdates")) > polls or None)

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.storage import open_storage
@@ -38,9 +39,9 @@ async def _start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Proce
         )
 
 
-async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
-    url = f"sqlite+aiosqlite:///{db}"
+@pytest.mark.both_databases
+async def test_kill_9_mid_broadcast_then_resume(tmp_path: Path, database: str) -> None:
+    url = database
     now = datetime.now(UTC)
     # Telegram's limits on: 150 groups take about five seconds, plenty of time to crash.
     async with running_server(SandboxConfig(limits=Limits())) as server:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from bot.ui.guards import ANY_ADMIN
@@ -101,6 +102,8 @@ async def test_added_to_a_group_it_greets_once_and_records_it_known_not_subscrib
     assert (await audit(h))[-1][:2] == ("group.join", admin.id)
 
 
+@pytest.mark.both_databases
+@pytest.mark.both_transports
 async def test_guided_registration_with_number_pages_and_an_exact_confirmation(
     kentongan: Harness,
 ) -> None:

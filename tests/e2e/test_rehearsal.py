@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from bot.rehearsal import RehearsalOptions, rehearse
 from bot.settings import Settings
 
@@ -32,14 +34,17 @@ expires = "H 12.45"
 """
 
 
-async def test_short_rehearsal_delivers_everything(tmp_path: Path) -> None:
+@pytest.mark.both_databases
+async def test_short_rehearsal_delivers_everything(tmp_path: Path, database: str) -> None:
     timeline = tmp_path / "timeline.toml"
     timeline.write_text(SHORT_TIMELINE, encoding="utf-8")
     settings = Settings(_env_file=None, timeline_file=timeline)  # type: ignore[call-arg]
     out = io.StringIO()
     result = await rehearse(
         settings,
-        RehearsalOptions(rt_every=57, members=2, speed=240, server_error_rate=0.02),
+        RehearsalOptions(
+            rt_every=57, members=2, speed=240, server_error_rate=0.02, database_url=database
+        ),
         out=out,
     )
     printed = out.getvalue()

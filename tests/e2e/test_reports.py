@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import select
 
 from db.models import (
@@ -118,6 +119,7 @@ async def add_operator(h: Harness, kecamatan: str) -> User:
 # -- /laporan ---------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_report_text_chart_and_csv_match_the_scenario(kentongan: Harness) -> None:
     h = kentongan
     c = await city(h)

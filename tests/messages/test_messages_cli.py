@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from election.profile import DEFAULT_PROFILE
 from messages.cli import main
 from messages.library import load_library
 
@@ -99,7 +100,7 @@ def test_bad_profile(capsys, tmp_path: Path) -> None:
 
 
 def test_custom_profile(capsys, tmp_path: Path) -> None:
-    source = Path(__file__).resolve().parents[2] / "data/elections/pilkada-2024-kota-malang.toml"
+    source = DEFAULT_PROFILE
     psu = tmp_path / "psu.toml"
     text = source.read_text(encoding="utf-8")
     psu.write_text(text.replace("election_day = 2024-11-27", "election_day = 2024-12-11"))
@@ -120,3 +121,11 @@ def test_usage_errors_return_2(capsys) -> None:
     assert main(["show"]) == 2
     assert main(["--help"]) == 0
     capsys.readouterr()
+
+
+def test_check_honours_election_profile(capsys, tmp_path: Path, monkeypatch) -> None:
+    broken = tmp_path / "rusak.toml"
+    broken.write_text('key = "x"\n', encoding="utf-8")
+    monkeypatch.setenv("ELECTION_PROFILE", str(broken))
+    code, _, err = run(capsys, "check")
+    assert code == 2 and str(broken) in err

@@ -302,10 +302,11 @@ async def test_cancel_in_the_database_stops_a_running_broadcast(
     url = str(sessions.kw["bind"].url.database)
 
     def cancel_elsewhere() -> None:
+        import contextlib
         import sqlite3
 
         # Another process writes the cancel: a separate, synchronous connection.
-        with sqlite3.connect(url, timeout=30) as conn:
+        with contextlib.closing(sqlite3.connect(url, timeout=30)) as conn, conn:
             conn.execute(
                 "UPDATE broadcasts SET status='cancelled', status_reason='dari shell' WHERE id=?",
                 (broadcast_id,),

@@ -1,0 +1,154 @@
+"""The wheel, installed into a fresh venv, runs from a directory outside the checkout.
+
+It is built from this checkout, installed without its dependencies into a new venv that sees
+the suite's installed libraries (a .pth line, so no index is needed; the suite venv's
+editable kentongan is not activated there), and the console script `kentongan` then runs
+migrate, `messages check`, `plan` and a short rehearsal from an empty directory. Nothing may
+come from the checkout: the data files are package data read through importlib.resources.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHORT_TIMELINE = """
+election = "pilkada-2024-kota-malang"
+
+[[entry]]
+key = "h-tps-buka"
+at = "H 07.00"
+message = "h.tps_buka"
+expires = "H 11.00"
+priority = 9
+"""
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{output}"
+    return output
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
+    """(the fresh venv's bin folder, an empty working folder, the build's output)."""
+    base = tmp_path_factory.mktemp("wheel")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and a
+    # stale build/ in the checkout must not leak old files into the wheel.
+    source = base / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", "*.db", "*.db-*", ".*_cache"
+        ),
+    )
+    build = _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(base / "dist"), "."],
+        source,
+        env,
+    )
+    wheels = list((base / "dist").glob("kentongan-*.whl"))
+    assert len(wheels) == 1, build
+    target = base / "venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(target)
+    vpy = target / "bin" / "python"
+    purelib = Path(
+        subprocess.check_output(
+            [str(vpy), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True,
+        ).strip()
+    )
+    # The suite's libraries (PTB, SQLAlchemy, …) without installing them again.
+    (purelib / "suite-libraries.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _run(
+        [sys.executable, "-m", "pip", "--python", str(vpy), "install", "--no-deps", str(wheels[0])],
+        base,
+        env,
+    )
+    work = base / "elsewhere"
+    work.mkdir()
+    yield target / "bin", work, build
+
+
+def _env(work: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith(("TELEGRAM_", "DATABASE_"))
+    }
+    env.update(HOME=str(work), XDG_DATA_HOME=str(work / "xdg"), **extra)
+    env.pop("ELECTION_PROFILE", None)
+    env.pop("TIMELINE_FILE", None)
+    return env
+
+
+def test_build_has_no_license_deprecation(installed: tuple[Path, Path, str]) -> None:
+    _, _, build = installed
+    assert "project.license" not in build and "License classifiers" not in build
+
+
+def test_installed_code_and_data_come_from_the_venv(installed: tuple[Path, Path, str]) -> None:
+    bindir, work, _ = installed
+    out = _run(
+        [
+            str(bindir / "python"),
+            "-c",
+            "import bot, election.resources as r; print(bot.__file__); "
+            "print(r.shipped_profile()); print(r.shipped_regions())",
+        ],
+        work,
+        _env(work),
+    )
+    lines = out.split()
+    assert len(lines) == 3
+    for line in lines:
+        assert line.startswith(str(bindir.parent)), out
+        assert not line.startswith(str(ROOT)), out
+
+
+def test_wheel_runs_outside_the_checkout(installed: tuple[Path, Path, str]) -> None:
+    bindir, work, _ = installed
+    kentongan = str(bindir / "kentongan")
+    env = _env(work)
+
+    out = _run([kentongan, "migrate"], work, env)
+    assert "database at revision" in out
+    database = work / "xdg" / "kentongan" / "kentongan.db"
+    assert database.is_file()
+    assert database.stat().st_mode & 0o777 == 0o600
+    site = Path(sysconfig.get_paths()["purelib"])
+    assert not list(site.glob("**/kentongan.db"))
+
+    assert _run([kentongan, "messages", "check"], work, env).startswith("OK: ")
+    # The same through `python -m bot`.
+    assert "OK: " in _run([str(bindir / "python"), "-m", "bot", "messages", "check"], work, env)
+
+    plan = _run([kentongan, "plan"], work, env)
+    assert "Kota Malang" in plan and "h.tps_buka" in plan
+
+    backup = work / "cadangan.db"
+    assert "OK" in _run([kentongan, "backup", str(backup)], work, env)
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+    timeline = work / "timeline.toml"
+    timeline.write_text(SHORT_TIMELINE, encoding="utf-8")
+    rehearsal = _run(
+        [kentongan, "rehearse", "--speed", "600"], work, _env(work, TIMELINE_FILE=str(timeline))
+    )
+    assert "Gladi selesai" in rehearsal and "h-tps-buka" in rehearsal
