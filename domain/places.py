@@ -12,7 +12,7 @@ __all__ = ["Place", "all_places", "area_label", "kecamatan_list", "kecamatan_nam
 
 
 async def load_regions(session: AsyncSession) -> list[Place]:
-    """The map as stored (loaded from election/data/kota-malang-wilayah.csv at start-up), for matching."""
+    """The map as stored (loaded from the shipped map CSV at start-up), for matching."""
     rows = (
         await session.execute(
             select(Kelurahan, Kecamatan.name)
