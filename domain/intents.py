@@ -71,7 +71,17 @@ class Intent(StrEnum):
     LAPOR = "lapor"  # report a violation in general (Bawaslu), not money specifically
     HASIL = "hasil"  # official results / quick count / who won
     CARA = "cara"  # how to vote at the TPS, valid ballot, ballot colours, ink
-    BANTUAN = "bantuan"  # greetings, help, menu, thanks
+    HAK_PILIH = "hak_pilih"  # who may vote: 17 or married on voting day
+    TNI_POLRI = "tni_polri"  # active TNI/Polri members do not vote
+    PENDAMPING = "pendamping"  # disabled, elderly, sick voters: a pendamping, secrecy
+    HP = "hp"  # phone / camera / photo of the ballot in the booth
+    ATRIBUT = "atribut"  # campaign clothing and stickers at the TPS
+    DIWAKILKAN = "diwakilkan"  # voting for someone else / with someone else's invitation
+    HITUNG = "hitung"  # the count at the TPS is public
+    ANTRE = "antre"  # queueing at 13.00, the "saran waktu" on the invitation
+    GOLPUT = "golput"  # not voting carries no fine
+    TERIMA_KASIH = "terima_kasih"  # thanks -> "sama-sama"
+    BANTUAN = "bantuan"  # greetings, help, menu
     NETRAL = "netral"  # partisan ("who should I vote for"): the bot declines, stays neutral
     UNKNOWN = "unknown"  # anything else -> fallback menu
 
