@@ -234,7 +234,7 @@ async def _refuse_nik(message: Message, context: BotContext) -> None:
 
 # What a group member may ask by replying to the bot; greetings, thanks and anything unclear
 # get no answer there, so a "terima kasih" under a broadcast does not start a conversation.
-GROUP_REPLY_INTENTS = frozenset(Intent) - {Intent.BANTUAN, Intent.UNKNOWN}
+GROUP_REPLY_INTENTS = frozenset(Intent) - {Intent.BANTUAN, Intent.TERIMA_KASIH, Intent.UNKNOWN}
 
 
 @flood_limited
