@@ -403,7 +403,8 @@ def _fuzzy(word: str) -> str | None:
             if len(cand) == 4 and sorted(cand) == sorted(word) and OSA.distance(word, cand) == 1:
                 return cand
         return None
-    choices = _FUZZY_BY_FIRST.get(word[0])
+    # as documented: a 5+ letter word is never taken for a 4-letter one ("balai" is not "bali")
+    choices = tuple(c for c in _FUZZY_BY_FIRST.get(word[0], ()) if len(c) >= 5)
     if not choices:
         return None
     max_dist = 1 if len(word) < 10 else 2

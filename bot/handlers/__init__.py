@@ -13,7 +13,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.handlers import acks, groups, officials, reports, residents
+from bot.handlers import acks, groups, officials, questions, reports, residents
 from bot.handlers.commands import set_commands, set_official_commands
 from domain.officials import list_officials
 
@@ -53,11 +53,14 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Group -1 runs first: typed input of an official's flow in progress (it stops the update
     # there when it used it, otherwise the residents' free-text answers get it).
     application.add_handlers(officials.typed_input_handlers(), group=-1)
+    # Before that: the answer an official is typing to a resident's question (/pertanyaan).
+    application.add_handlers(questions.typed_input_handlers(), group=-2)
     # Acknowledgement presses first: they must be answered at once, before anything slow.
     application.add_handlers(acks.handlers())
     application.add_handlers(officials.handlers())
     application.add_handlers(reports.handlers())
     application.add_handlers(groups.handlers())
+    application.add_handlers(questions.handlers())
     # Last: residents' menu and the catch-all for free text in private chats.
     application.add_handlers(residents.handlers())
     application.add_error_handler(on_error)

@@ -218,7 +218,13 @@ async def free_text(update: Update, context: BotContext) -> None:
     if looks_like_nik(message.text):
         await _refuse_nik(message, context)
         return
-    await send_answer(message, context, classify(message.text).intent)
+    intent = classify(message.text).intent
+    if intent is Intent.UNKNOWN:  # the bot does not know: offer the menu and an official
+        from bot.handlers.questions import offer  # here: that module imports this one
+
+        await offer(message, context)
+        return
+    await send_answer(message, context, intent)
 
 
 async def _refuse_nik(message: Message, context: BotContext) -> None:
