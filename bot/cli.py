@@ -112,6 +112,10 @@ PASSTHROUGH = {
     "sandbox": ("sandbox.cli", "run the local Bot API server"),
     "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps.py)"),
     "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
+    "questions": (
+        "bot.questions_cli",
+        "residents' questions: list, label, export to the labelled set",
+    ),
 }
 
 

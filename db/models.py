@@ -318,3 +318,35 @@ class FlowState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("kind", "chat_id", "user_id"),)
+
+
+class QuestionStatus(enum.StrEnum):
+    DRAFT = "draft"  # the bot could not answer; the resident may still forward it
+    OPEN = "open"  # forwarded: in the officials' inbox
+    ANSWERED = "answered"
+
+
+class ResidentQuestion(Base):
+    """A resident's question the bot could not answer, for the officials' inbox (/pertanyaan).
+
+    The text is stored with anything NIK-shaped masked; partisan questions are never stored.
+    """
+
+    __tablename__ = "resident_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    kelurahan_code: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.code"), nullable=True)
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the intent an editor gave it, for the labelled set (python -m bot questions label)
+    intent: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    exported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_resident_questions_inbox", "status", "kelurahan_code"),)

@@ -38,10 +38,12 @@ caller that does not handle NETRAL may treat it exactly like UNKNOWN (never answ
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -71,7 +73,17 @@ class Intent(StrEnum):
     LAPOR = "lapor"  # report a violation in general (Bawaslu), not money specifically
     HASIL = "hasil"  # official results / quick count / who won
     CARA = "cara"  # how to vote at the TPS, valid ballot, ballot colours, ink
-    BANTUAN = "bantuan"  # greetings, help, menu, thanks
+    HAK_PILIH = "hak_pilih"  # who may vote: 17 or married on voting day
+    TNI_POLRI = "tni_polri"  # active TNI/Polri members do not vote
+    PENDAMPING = "pendamping"  # disabled, elderly, sick voters: a pendamping, secrecy
+    HP = "hp"  # phone / camera / photo of the ballot in the booth
+    ATRIBUT = "atribut"  # campaign clothing and stickers at the TPS
+    DIWAKILKAN = "diwakilkan"  # voting for someone else / with someone else's invitation
+    HITUNG = "hitung"  # the count at the TPS is public
+    ANTRE = "antre"  # queueing at 13.00, the "saran waktu" on the invitation
+    GOLPUT = "golput"  # not voting carries no fine
+    TERIMA_KASIH = "terima_kasih"  # thanks -> "sama-sama"
+    BANTUAN = "bantuan"  # greetings, help, menu
     NETRAL = "netral"  # partisan ("who should I vote for"): the bot declines, stays neutral
     UNKNOWN = "unknown"  # anything else -> fallback menu
 
@@ -84,590 +96,195 @@ class Match:
 
 
 # --------------------------------------------------------------------------------------------
-# Lexicon (data). Everything is written casefolded and without punctuation, as the normaliser
-# produces it. Keys of VARIANTS are the canonical tokens the cues below are written in.
+# Lexicon (data): domain/lexicon/intents.toml, read as package data so an installed wheel finds
+# it. Everything there is casefolded and without punctuation, as the normaliser produces it.
 # --------------------------------------------------------------------------------------------
 
-MAX_CHARS = 500  # only the start of a message is read: cheap, and questions come first anyway
-MAX_TOKENS = 120
-THRESHOLD = 0.35
+LEXICON_RESOURCE = "lexicon/intents.toml"
 
-# canonical token -> spellings that mean the same here (formal / chat / Javanese / walikan),
-# space-separated
-VARIANTS: dict[str, str] = {
-    # --- election context (CONTEXT below) ---
-    "coblos": (
-        "nyoblos mencoblos coblosan nyoblosan dicoblos pencoblosan nyoblose nyobloske coblose "
-        "coblosane nyoblosnya nyobolos nyblos"
-    ),
-    "pilkada": (
-        "pilwali pilwalkot pilwakot pilgub pemilu pemilihan pilbup pilkades pilkadanya pilkadane "
-        "election"
-    ),
-    "tps": "tpsnya tpse",
-    "kpu": "",
-    "kpps": "kppsnya",
-    "pemilih": "pemilihe",
-    "memilih": "",  # formal "pindah memilih", "hak memilih"
-    "pemungutan": "",
-    "suara": "suoro",
-    "calon": "paslon cawali cawalkot cagub kandidat calone paslone calonnya",
-    "gubernur": "gubenur",
-    "walikota": "walkot wakot",
-    "dpt": "dpte",
-    "dptb": "",
-    "dpk": "",
-    # --- time ---
-    "kapan": "kpn kapn kapane kapankah kapanan",
-    "berapa": "brp brapa berapakah brpa piro pira orip pinten",
-    "tanggal": "tgl tanggale tangal tanggalnya",
-    "hari": "dino dina hr harinya dinane",
-    "bulan": "wulan sasi",
-    "weekday": "senin selasa rabu kamis jumat sabtu rebo kemis jemuah setu slasa",
-    "minggu": "ahad",
-    "besok": "sesuk mbesok besuk",
-    "libur": "prei liburan diliburkan preine libure",
-    "november": "nov nopember",
-    "jam": "jm pukul pkl jame jamnya",
-    "buka": "bukak dibuka dibukak mbukak bukae bukanya",
-    "tutup": "ditutup tutupe tutupnya ttp",
-    "mulai": "dimulai mulaine wiwit mulainya",
-    "sampai": "sampe sampek smp nganti ngantos hingga",
-    "pagi": "isuk esuk enjing",
-    "siang": "awan ngawan",
-    "telat": "terlambat kesiangan kasep",
-    "layani": "dilayani melayani dilayano dilayanani",
-    "setengah": "",
-    # --- place / registration ---
-    "mana": "endi ndi dimana dmn dmna kemana kmn ngendi nangdi ndekndi nendi manakah",
-    "lokasi": "alamat lokasine alamate",
-    "tempat": "tempate nggon panggonan",
-    "nomor": "nomer no nmr nomere nomore nomernya",
-    "cek": "ngecek check mengecek dicek ngecheck cari nyari",
-    "cekdptonline": "cekdpt",
-    "terdaftar": (
-        "kedaftar tercantum tercatat didaftar didaftarkan kedaftarkan terdaftarkah kedata terdata"
-    ),
-    "daftar": "",
-    "nama": "jeneng aran namane",
-    "nik": "nike",
-    "ada": "onok ono ana enek nok",
-    "muncul": "tampil nongol",
-    "masuk": "mlebu",
-    "keluar": "metu utem kluar",
-    # --- negation (one token for all of them) ---
-    "gak": "ga nggak tidak tdk ndak nda gk g ora kadit enggak engga ngga gag kagak ra",
-    "belum": "blm durung drg urung belom blom",
-    # --- documents ---
-    "bawa": (
-        "dibawa membawa bawaan nggowo ngowo gowo digowo gawa digawa nggawa bawak bawain ngegowo"
-    ),
-    "syarat": "persyaratan syarate sarat syaratnya persyaratane",
-    "ktp": "ektp ktpel ktpe ktpnya",
-    "suket": "",
-    "keterangan": "",
-    "kk": "",
-    "ikd": "",
-    "digital": "",
-    "foto": "poto fotone",
-    "fotokopi": "fotocopy fc fotokopian copy kopian fotokopine",
-    "dokumen": "berkas dokumene",
-    "identitas": "biodata",
-    "ketinggalan": "keri kelalen lupa",
-    "undangan": "ulem ulemane undangane undangannya undanganne",
-    "pemberitahuan": "pemberitauan",
-    "kwk": "",
-    "c": "",
-    "hilang": "ilang ilange ketlisut kesingsal raib kelangan kecer",
-    "rusak": "sobek kesobek robek suwek",
-    "dapat": "dapet olih nampa",
-    "oleh": "entuk ntuk",  # Javanese: both "got" and "allowed" - cues decide from context
-    "boleh": "bole blh",
-    "terima": "nerima menerima diterima tompo nompo ditompo nrima",
-    "datang": "teko dtg rawuh hadir ladub budal berangkat nyampe tekan",
-    # --- moving / voting elsewhere ---
-    "pindah": "pindahan dipindah pindahe mindah boyongan pindahkan",
-    "form": "formulir model blangko formnya",
-    "kos": "kost ngekos ngekost indekos kosan kostan",
-    "mahasiswa": "mahasiswi mhs kuliah kuliahan perantau merantau rantau",
-    "opname": "opnam dirawat mondok melahirkan lahiran persalinan",
-    "rawat": "",
-    "inap": "",
-    "sakit": "",
-    "rumah": "omah hamur umah",
-    "luar": "njobo",
-    "kota": "kutho",
-    "tugas": "dinas",
-    "kerja": "kerjo bekerja nyambut",
-    "domisili": "",
-    # other towns (Malang itself is home, not here): "KTP Kediri", "kerja di Surabaya"
-    "#kota": (
-        "surabaya sidoarjo gresik mojokerto jombang kediri blitar tulungagung trenggalek pasuruan "
-        "probolinggo lumajang jember banyuwangi bondowoso situbondo madiun magetan ngawi ponorogo "
-        "pacitan nganjuk bojonegoro tuban lamongan madura bangkalan sampang pamekasan sumenep batu "
-        "jakarta bandung jogja yogyakarta yogya semarang solo bali denpasar bekasi tangerang depok "
-        "bogor medan makassar"
-    ),
-    "tahanan": "lapas napi",
-    "tambahan": "",
-    "lain": "liyo lainnya laine liane lian",
-    "diwakili": "diwakilkan diwakilno diwakilke",
-    "khusus": "",
-    "tetap": "",
-    "urus": "ngurus mengurus ngurusi diurus",
-    # --- masa tenang ---
-    "masa": "",
-    "tenang": "tenange",
-    "kampanye": "kampanyee kampaye kampanyenya kampanyekan berkampanye campaign kampanyene",
-    "terakhir": "akhir pungkasan berakhir",
-    "larang": "larangan dilarang melarang laranganne larangane",
-    "baliho": "spanduk poster apk banner stiker atribut",
-    "survei": "survey elektabilitas polling jajak",
-    # --- money politics ---
-    "uang": "duit dhuwit duwit ojir fulus money cuan doku sangu uange duite uangnya",
-    "politik": "politic politics",
-    "serangan": "serang",
-    "fajar": "",
-    "amplop": "amplopan ngamplop amplope",
-    "sembako": "bingkisan parsel",
-    "beras": "",
-    "minyak": "",
-    "bagi": "dibagi membagi mbagi dibagekno bagibagi bagiin",
-    "dikasih": (
-        "dikasi dikei diwenehi diwei ngekeki dikeki diberi ngasih dibei dikek ngekek diparingi "
-        "nyangoni"
-    ),
-    "ditawari": "ditawarkan nawari menawarkan ditawani nawarin",
-    "janji": "dijanjikan dijanjeni menjanjikan janjine dijanjiin",
-    "ribu": "rb ewu rebu jt juta rbu",
-    "tim": "",
-    "sukses": "",
-    "timses": "",
-    "suap": "nyuap disuap sogok nyogok disogok sogokan suapan",
-    "pidana": "dipidana penjara sanksi hukumnya hukum dosa",
-    "transfer": "transferan ditransfer tf",
-    # --- reporting ---
-    "lapor": (
-        "melapor laporan dilaporkan laporin laporno lapore pelaporan ngelaporno dilaporno laporkan "
-        "melaporkan lapornya ngelapor"
-    ),
-    "bawaslu": "panwaslu panwas gakkumdu pengawas",
-    "langgar": "pelanggaran melanggar dilanggar pelanggarane",
-    "curang": "kecurangan nyurangi dicurangi curange",
-    "adu": "ngadu pengaduan aduan mengadu diadukan",
-    "intimidasi": "ancam diancam mengancam ancaman teror dipaksa paksa maksa diintimidasi",
-    "hitam": "black",
-    "ikut": "melu ikutan terlibat",
-    "asn": "pns tni polri polisi aparat",
-    "pejabat": "lurah camat kades perangkat sekda",
-    "suruh": "nyuruh disuruh dikon dikongkon ngongkon mengarahkan diarahkan ngajak mengajak diajak",
-    "netral": "netralitas",
-    "hoaks": "hoax hoak fitnah",
-    # --- results ---
-    "hasil": "hasile hasilnya hasilne",
-    "quick": "kuik",
-    "count": "kount",
-    "real": "",
-    "hitung": "penghitungan perhitungan ngitung",
-    "cepat": "",
-    "menang": "pemenang unggul menange kemenangan juara menangnya",
-    "rekap": "rekapitulasi sirekap",
-    "umum": "diumumkan pengumuman umumkan mengumumkan diumumno diumumke diumumin",
-    "resmi": "",
-    "perolehan": "raihan",
-    # --- how to vote ---
-    "cara": "carane caranya tatacara prosedur langkah tutorial carae",
-    "tata": "",
-    "gimana": "bagaimana gmn gmna piye yokopo yaopo yopo pripun kepiye gimna gimane",
-    "sah": "sahe valid",
-    "suratsuara": "",
-    "surat": "",
-    "warna": "warnane warnanya werna",
-    "paku": "",
-    "pakai": "pake nganggo menggunakan make nggawe",
-    "tinta": "tintae mangsi",
-    "celup": "dicelup dicelupkan nyelup celupkan",
-    "jari": "driji jarine",
-    "bilik": "bilike",
-    "kotak": "",
-    "gambar": "gambare",
-    "dampingi": "didampingi pendamping mendampingi dampingan",
-    "hp": "handphone ponsel",
-    # --- help / greetings ---
-    "halo": "hallo hai hi hello helo hey hay",
-    "salam": "",
-    "selamat": "slamat sugeng",
-    "assalamualaikum": "asalamualaikum assalamualaikumwrwb askum assalamu ass",
-    "makasih": "mksh makasi tq thanks thx trims suwun nuwun tengkyu maturnuwun matursuwun",
-    "menu": "",
-    "help": "bantuan tolong bantu tulung",
-    "start": "",
-    "bot": "",
-    "tanya": "takon nanya bertanya tanyak takok",
-    "permisi": "punten",
-    "sam": "",
-    "min": "admin mimin",
-    "p": "",
-    # --- partisan (NETRAL) ---
-    "siapa": "sopo sapa sp spa sinten siapakah",
-    "pilih": "milih dipilih pilihan pilihe pilihnya",
-    "bagus": "apik terbaik cocok layak apike baguse bagusan apikan",
-    "mending": "mendingan",
-    "rekomendasi": "rekomen saran usul rekomendasine",
-    "enak": "enake enaknya",
-    "menurut": "menurutmu menurutnya jarene pendapat",
-    "program": "programe programnya visi misi",
-    "#n": "1 2 3 01 02 03 siji telu satu dua tiga",
-    # --- walikan / Javanese particles that only need to be understood ---
-    "yok": "yo' ya'",
-    "apa": "opo apakah ap pa apaan opoo",
-}
 
-# tokens that are understood but carry no intent (they count as "explained" for the gate)
-FUNCTION_WORDS: frozenset[str] = frozenset(
-    """
-    saya aku ayas kula gue gw aq q kamu umak awakmu sampeyan panjenengan kowe anda kita kami
-    awak bapak pak ibu bu mas mbak mba cak ning bro gan kak om bang rek arek mbah nenek kakek
-    orang wong warga tonggo tetangga keluarga anak istri suami adik adek kakak
-    ini itu iki iku kuwi niki niku nika yang sing ingkang yg di ke dari dr nde ndek nang neng
-    ing nak dengan karo kaliyan sama ama sm dan lan atau ato utawa tapi tp tapine padahal kalau
-    kalo klo lek nek misal umpama seandainya jika apabila bila karena soale soalnya mergo krn
-    tentang soal masalah perihal hal semua kabeh buat untuk gawe nggo kanggo
-    aja ae wae saja bisa iso isa biso saget bs bisakah bolehkah mau arep pengen ingin kudu harus
-    wajib perlu butuh masih sik isih tetep juga uga pisan sudah sudahkah udah udh sdh wes wis
-    uwes dah lagi maneh terus trus baru kan lha la nah wah waduh aduh lo lho loh nggih iya iyo
-    oyi ok okay y ya yo sih se seh ta to tah kah dong deh nih tuh kok jadi dadi jangan ojo
-    banyak akeh kenapa apao ngene ngono gini gitu begini begitu benar bener betul tak e ne
-    ku mu nya el
-    pas saat waktu wayah ketika nanti mengko engko sok tadi wingi kemarin kemaren
-    sekarang saiki skrg dulu sebelum sesudah setelah habis bar mari bengi wengi sore malam ulang
-    mohon minta njaluk nyuwun info informasi ngapunten maaf sorry matur wr wb warahmatullahi
-    wabarakatuh punya nduwe duwe
-    rt rw kelurahan kecamatan malang ngalam jatim jawa timur tahun gang sebelah pemerintah pemkot
-    kentongan elektronik tahu tau ngerti weruh
-    """.split()
-)
+class LexiconError(ValueError):
+    """The lexicon file is not usable; the message lists every problem."""
 
-# everyday words that are NOT about the election: recognised (so never fuzzy-matched into a cue:
-# "sampah" is one letter from "sampai") but they count as not understood, so a generic cue next
-# to them ("jam berapa pasar buka", "lapor sampah numpuk") does not make the message on-topic
-OFFTOPIC: frozenset[str] = frozenset(
-    """
-    sampah pasar harga cabe bensin lampu jalan listrik air pdam banjir hujan cuaca arisan
-    pengajian posyandu sekolah gaji gajian bansos blt kucing anjing wifi internet loker lowongan
-    arema bola motor mobil parkir maling kebakaran dukcapil akta paspor sim pajak bpjs vaksin
-    imunisasi kantor toko warung makan jajan resep iuran sumbangan bakti ronda siskamling
-    tahlilan nikahan kawinan hajatan selamatan takziah layat rapat ultah syukuran
-    """.split()
-)
 
-# particles dropped before multi-word merges and adjacency cues ("tps e nang endi" = "tps mana")
-FILLERS: frozenset[str] = frozenset(
-    "e ne ku mu nya se seh ta to tah kah sih ya yo ae wae dong deh lho loh lo nih tuh rek sam "
-    "kok lha la kan iku iki itu ini sing yang yg ndek nang neng di ke ning ing".split()
-)
+@dataclass(frozen=True)
+class Lexicon:
+    max_chars: int
+    max_tokens: int
+    threshold: float
+    bantuan_yields_to: float
+    yielding: tuple[Intent, ...]  # greetings/thanks: dropped when a real question is there too
+    suffixes: tuple[str, ...]
+    priority: tuple[Intent, ...]
+    variants: dict[str, str]  # canonical token -> space-separated spellings
+    function_words: frozenset[str]
+    offtopic: frozenset[str]
+    fillers: frozenset[str]
+    context: frozenset[str]
+    merges: dict[tuple[str, ...], str]
+    cues: dict[Intent, tuple[tuple[str, float], ...]]
 
-# multi-word terms -> one canonical token (applied longest first, after VARIANTS and FILLERS)
-MERGES: dict[tuple[str, ...], str] = {
-    ("daftar", "pemilih", "khusus"): "dpk",
-    ("pemilih", "khusus"): "dpk",
-    ("daftar", "pemilih", "tambahan"): "dptb",
-    ("pemilih", "tambahan"): "dptb",
-    ("daftar", "pemilih", "tetap"): "dpt",
-    ("masa", "tenang"): "masatenang",
-    ("mas", "tenang"): "masatenang",  # "mas" is also a typo of "masa" here
-    ("minggu", "tenang"): "masatenang",
-    ("hari", "tenang"): "masatenang",
-    ("serangan", "fajar"): "seranganfajar",
-    ("politik", "uang"): "politikuang",
-    ("uang", "politik"): "politikuang",  # "money politic"
-    ("quick", "count"): "quickcount",
-    ("real", "count"): "quickcount",
-    ("hitung", "cepat"): "quickcount",
-    ("surat", "suara"): "suratsuara",
-    ("tata", "cara"): "cara",
-    ("kampanye", "hitam"): "kampanyehitam",
-    ("hitam", "kampanye"): "kampanyehitam",  # "black campaign"
-    ("surat", "keterangan"): "suket",
-    ("kartu", "keluarga"): "kk",
-    ("ktp", "digital"): "ikd",
-    ("hari", "h"): "harih",
-    ("form", "a"): "forma",
-    ("c", "6"): "c6",
-    ("c", "pemberitahuan"): "c6",
-    ("surat", "pemberitahuan"): "c6",
-    ("c", "pemberitahuan", "kwk"): "c6",
-    ("wali", "kota"): "walikota",
-    ("tim", "sukses"): "timses",
-    ("rumah", "sakit"): "rumahsakit",
-    ("rawat", "inap"): "opname",
-    ("luar", "kota"): "luarkota",
-    ("yok", "apa"): "gimana",
-    ("ya", "apa"): "gimana",
-    ("terima", "kasih"): "makasih",
-    ("matur", "makasih"): "makasih",  # "matur suwun" ("suwun" is already "makasih")
-    ("selamat", "pagi"): "salam",
-    ("selamat", "siang"): "salam",
-    ("selamat", "sore"): "salam",
-    ("selamat", "malam"): "salam",
-    ("bagi", "bagi"): "bagi",
-    ("minyak", "goreng"): "sembako",
-}
 
-# a message with one of these is about the election, so generic (~) cues may decide it
-CONTEXT: frozenset[str] = frozenset(
-    """
-    coblos pilkada tps kpu kpps pemilih memilih pemungutan suara calon gubernur walikota dpt dptb
-    dpk suratsuara masatenang bawaslu kampanye harih c6 timses
-    """.split()
-)
+def read_lexicon_text() -> str:
+    return resources.files("domain").joinpath(LEXICON_RESOURCE).read_text(encoding="utf-8")
 
-# Intent -> ((cue, weight), ...). "a b": adjacent tokens; "a+b": all present anywhere;
-# leading "~": generic cue that needs election context (see module docstring, step 5).
-# Rough scale: 1 = hint, 2 = typical, 3 = decisive, 4-5 = overrides anything else in the message.
-CUES: dict[Intent, tuple[tuple[str, float], ...]] = {
-    Intent.KAPAN: (
-        ("~kapan", 1.5),
-        ("~tanggal", 1.5),
-        ("~tanggal berapa", 1.0),
-        ("~hari apa", 2.0),
-        ("~bulan apa", 2.0),
-        ("~weekday", 1.0),
-        ("~libur", 2.0),
-        ("harih", 1.0),
-        ("27 november", 2.0),
-        ("~kapan+coblos", 0.5),  # "kapan" in the same message as the vote itself
-        ("~kapan+pilkada", 0.5),
-        ("~besok+coblos", 1.5),  # "sesuk iku nyoblos ta?" = is it tomorrow?
-    ),
-    Intent.JAM: (
-        ("~jam", 2.0),
-        ("~jam berapa", 1.5),
-        ("~buka", 1.5),
-        ("~tutup", 1.5),
-        ("~mulai", 1.0),
-        ("~sampai jam", 1.0),
-        ("~pagi", 0.5),
-        ("~siang", 0.5),
-        ("~telat", 1.5),
-        ("~layani", 1.5),
-        ("~setengah", 0.5),
-    ),
-    Intent.TPS: (
-        ("tps+mana", 3.0),
-        ("~coblos+mana", 2.5),
-        ("tps+lokasi", 3.0),
-        ("~lokasi", 1.0),
-        ("dpt", 2.0),
-        ("cek+dpt", 1.5),
-        ("cek+tps", 3.0),
-        ("~cara+tps", 2.0),
-        ("cekdptonline", 4.0),
-        ("~terdaftar", 2.0),
-        ("nomor+tps", 2.5),
-        ("tps berapa", 2.5),
-        ("~nik", 1.0),
-    ),
-    Intent.SYARAT: (
-        ("~bawa", 2.5),
-        ("syarat", 3.0),
-        ("~ktp", 1.5),
-        ("suket", 2.5),
-        ("~kk", 1.0),
-        ("ikd", 2.5),
-        ("~foto ktp", 2.0),
-        ("~fotokopi", 1.5),
-        ("~dokumen", 2.0),
-        ("~identitas", 2.0),
-        ("~ketinggalan", 1.0),
-        ("~ktp+ketinggalan", 1.5),  # left the KTP somewhere: what else counts as ID
-        ("~ktp+hilang", 1.0),
-    ),
-    Intent.UNDANGAN: (
-        ("undangan", 3.5),
-        ("c6", 4.0),
-        ("pemberitahuan", 2.5),
-        ("kwk", 2.0),
-        # lost / not received / damaged: extra weight so it beats "jam"/"bawa" in the same message
-        ("undangan+hilang", 1.0),
-        ("undangan+belum", 1.0),
-        ("undangan+gak", 1.0),
-        ("undangan+rusak", 1.0),
-        ("c6+belum", 1.0),
-        ("c6+hilang", 1.0),
-    ),
-    Intent.DPK: (
-        ("dpk", 5.0),
-        # negation right before a registration word: "gak terdaftar", "belum kedaftar"
-        ("gak terdaftar", 5.0),
-        ("belum terdaftar", 5.0),
-        ("gak daftar", 3.0),
-        # "nama gak ada", "gak masuk dpt", "gak muncul pas cek dpt" (needs nama/dpt/nik around)
-        ("nama+gak ada", 4.5),
-        ("dpt+gak ada", 4.5),
-        ("dpt+gak masuk", 4.5),
-        ("dpt+belum masuk", 4.5),
-        ("dpt+gak muncul", 4.5),
-        ("nama+gak muncul", 4.5),
-        ("nik+gak muncul", 4.5),
-        ("nama+gak masuk", 4.5),
-    ),
-    Intent.PINDAH: (
-        ("pindah", 3.5),
-        ("dptb", 5.0),
-        ("forma", 4.0),
-        ("~kos", 2.5),
-        ("~mahasiswa", 2.0),
-        ("~opname", 3.0),
-        ("~rumahsakit", 2.5),
-        ("~luarkota", 2.5),
-        ("~tugas", 1.5),
-        ("~kerja", 1.0),
-        ("domisili", 2.5),
-        ("~tahanan", 2.0),
-        ("~ktp+luarkota", 1.0),
-        ("tps lain", 3.0),  # "nyoblos di TPS lain"
-        ("~coblos+lain", 1.0),
-        ("~sakit", 1.5),
-        ("~ktp #kota", 2.0),  # "KTP Blitar": registered elsewhere
-        ("~#kota", 1.0),
-    ),
-    Intent.MASA_TENANG: (
-        ("masatenang", 5.0),
-        ("~tenang", 2.5),
-        ("kampanye", 1.0),
-        ("boleh kampanye", 2.0),
-        ("oleh kampanye", 2.0),
-        ("kampanye terakhir", 3.0),
-        ("terakhir kampanye", 3.0),
-        ("~larang", 1.5),
-        ("~gak oleh", 1.0),
-        ("~baliho", 1.5),
-        ("~survei", 2.0),
-    ),
-    Intent.POLITIK_UANG: (
-        ("politikuang", 6.0),
-        ("seranganfajar", 6.0),
-        ("~uang", 2.5),
-        ("amplop", 3.0),
-        ("sembako", 3.0),
-        ("~beras", 2.0),
-        ("~bagi", 1.0),
-        ("bagi+uang", 1.5),  # handing out money is never innocent here
-        ("~dikasih", 1.0),
-        ("~ditawari", 1.5),
-        ("~janji", 1.5),
-        ("~ribu", 1.5),
-        ("timses", 1.0),
-        ("suap", 4.0),
-        ("~transfer", 1.0),
-        ("~pidana+uang", 1.0),
-    ),
-    Intent.LAPOR: (
-        ("~lapor", 2.0),
-        ("bawaslu", 4.0),
-        ("langgar", 3.0),
-        ("curang", 3.0),
-        ("~adu", 2.0),
-        ("intimidasi", 3.0),
-        ("kampanyehitam", 3.0),
-        ("ikut+kampanye", 2.0),
-        ("asn", 1.5),
-        ("pejabat", 1.0),
-        ("~suruh+pilih", 2.5),
-        ("~netral", 2.0),
-        ("~hoaks", 2.0),
-    ),
-    Intent.HASIL: (
-        ("hasil", 3.0),
-        ("quickcount", 4.0),
-        ("~quick", 2.0),
-        ("~menang", 3.0),
-        ("rekap", 3.0),
-        ("~umum", 1.5),
-        ("~perolehan", 2.5),
-        ("~resmi", 0.5),
-    ),
-    Intent.CARA: (
-        ("cara+coblos", 3.0),
-        ("~gimana+coblos", 1.0),
-        ("suratsuara", 3.0),
-        ("~sah", 2.5),
-        ("~warna", 1.5),
-        ("paku", 2.5),
-        ("tinta", 3.0),
-        ("~celup", 2.5),
-        ("~jari", 1.0),
-        ("bilik", 3.0),
-        ("~kotak", 1.0),
-        ("~gambar", 1.0),
-        ("~coblos pakai", 2.0),
-        ("~dampingi", 2.0),
-        ("~diwakili", 2.0),
-        ("~hp", 1.0),
-    ),
-    Intent.BANTUAN: (
-        ("~halo", 1.5),
-        ("~salam", 1.5),
-        ("~assalamualaikum", 1.5),
-        ("~makasih", 2.0),
-        ("~menu", 2.0),
-        ("~help", 1.5),
-        ("~start", 2.0),
-        ("~bot", 1.0),
-        ("~tanya", 1.0),
-        ("~permisi", 1.0),
-        ("~sam", 1.0),
-        ("~min", 1.0),
-        ("~p", 1.0),
-        ("~bisa apa", 1.0),
-    ),
-    Intent.NETRAL: (
-        ("~pilih+siapa", 3.0),
-        ("~coblos+siapa", 3.0),
-        ("~siapa+bagus", 3.0),
-        ("~calon+bagus", 3.0),
-        ("~pilih+mana", 2.5),
-        ("~pilih+bagus", 2.5),
-        ("~mending", 1.5),
-        ("~rekomendasi", 2.0),
-        ("~rekomendasi+calon", 1.0),
-        ("~pilih #n", 3.0),
-        ("~coblos nomor", 2.0),
-        ("~nomor #n+bagus", 3.0),
-        ("~bagus", 1.0),
-        ("~enak+siapa", 1.0),
-        ("~menurut", 1.0),
-        ("~program", 1.0),
-    ),
-}
 
-# exact ties go to the earlier (more specific / safer) intent
-PRIORITY: tuple[Intent, ...] = (
-    Intent.DPK,
-    Intent.UNDANGAN,
-    Intent.POLITIK_UANG,
-    Intent.NETRAL,
-    Intent.PINDAH,
-    Intent.LAPOR,
-    Intent.MASA_TENANG,
-    Intent.HASIL,
-    Intent.SYARAT,
-    Intent.CARA,
-    Intent.TPS,
-    Intent.JAM,
-    Intent.KAPAN,
-    Intent.BANTUAN,
-)
+def parse_lexicon(text: str) -> Lexicon:
+    """The lexicon from its TOML text; raises LexiconError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"not valid TOML: {exc}") from None
+    problems: list[str] = []
+    intents = {i.value: i for i in Intent}
+    settings = raw.get("settings", {})
+    words = raw.get("words", {})
 
-# a greeting or "makasih" inside a real question does not make it a BANTUAN question
-BANTUAN_YIELDS_TO = 1.5
+    def word_set(name: str) -> frozenset[str]:
+        value = words.get(name)
+        if not isinstance(value, str):
+            problems.append(f"[words] {name} must be a string of words")
+            return frozenset()
+        items = value.split()
+        if len(items) != len(set(items)):
+            problems.append(f"[words] {name} lists a word twice")
+        return frozenset(items)
+
+    variants: dict[str, str] = {}
+    for canon, spellings in raw.get("variants", {}).items():
+        if not isinstance(spellings, str):
+            problems.append(f"[variants] {canon} must be a string")
+            continue
+        variants[canon] = " ".join(spellings.split())
+    merges: dict[tuple[str, ...], str] = {}
+    for words_text, merged in raw.get("merges", {}).items():
+        key = tuple(words_text.split())
+        if len(key) < 2 or not isinstance(merged, str) or not merged:
+            problems.append(f"[merges] {words_text!r} needs two or more words and a token")
+            continue
+        merges[key] = merged
+    cues: dict[Intent, tuple[tuple[str, float], ...]] = {}
+    for name, table in raw.get("cues", {}).items():
+        intent = intents.get(name)
+        if intent is None:  # [cues.unknown] is everyday evidence, see classify()
+            problems.append(f"[cues.{name}] is not an intent")
+            continue
+        entries: list[tuple[str, float]] = []
+        for cue, weight in table.items():
+            text = cue.lstrip("~")
+            parts = [p.split() for p in text.split("+")]
+            if not text.strip() or any(not p for p in parts):
+                problems.append(f"[cues.{name}] {cue!r} is empty or has an empty part")
+                continue
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                problems.append(f"[cues.{name}] {cue!r} weight must be a number")
+                continue
+            entries.append((cue, float(weight)))
+        if not entries:
+            problems.append(f"[cues.{name}] has no cues")
+        cues[intent] = tuple(entries)
+    priority: list[Intent] = []
+    for name in settings.get("priority", []):
+        if name not in intents:
+            problems.append(f"[settings] priority names an unknown intent {name!r}")
+        else:
+            priority.append(intents[name])
+    yielding: list[Intent] = []
+    for name in settings.get("yielding", []):
+        if name not in intents:
+            problems.append(f"[settings] yielding names an unknown intent {name!r}")
+        else:
+            yielding.append(intents[name])
+    suffixes = settings.get("suffixes", [])
+    if not isinstance(suffixes, list) or not all(isinstance(x, str) and x for x in suffixes):
+        problems.append("[settings] suffixes must be a list of endings")
+        suffixes = []
+    lexicon = Lexicon(
+        max_chars=int(settings.get("max_chars", 500)),
+        max_tokens=int(settings.get("max_tokens", 120)),
+        threshold=float(settings.get("threshold", 0.35)),
+        bantuan_yields_to=float(settings.get("bantuan_yields_to", 1.5)),
+        yielding=tuple(yielding),
+        suffixes=tuple(sorted(suffixes, key=len, reverse=True)),
+        priority=tuple(priority),
+        variants=variants,
+        function_words=word_set("function"),
+        offtopic=word_set("offtopic"),
+        fillers=word_set("fillers"),
+        context=word_set("context"),
+        merges=merges,
+        cues=cues,
+    )
+    problems += lexicon_problems(lexicon)
+    if problems:
+        raise LexiconError("\n".join(problems))
+    return lexicon
+
+
+def lexicon_problems(lex: Lexicon) -> list[str]:
+    """Consistency of a parsed lexicon (also run by the tests on the shipped file)."""
+    problems: list[str] = []
+    canon = set(lex.variants)
+    seen: dict[str, str] = {}
+    for c, spellings in lex.variants.items():
+        for v in spellings.split():
+            if v in seen:
+                problems.append(f"spelling {v!r} is listed under {seen[v]!r} and {c!r}")
+            seen[v] = c
+            if v in canon:
+                problems.append(f"spelling {v!r} of {c!r} is also a canonical token")
+    known = canon | set(seen) | lex.function_words
+    for w in sorted(lex.offtopic & known):
+        problems.append(f"off-topic word {w!r} is also a known word")
+    merged_tokens = set(lex.merges.values())
+    for words, merged in lex.merges.items():
+        if merged not in canon and merged not in merged_tokens:
+            problems.append(f"merge {' '.join(words)!r} -> {merged!r}: not a canonical token")
+    reachable = canon | merged_tokens | lex.function_words
+    for intent, cues in lex.cues.items():
+        texts = [raw.lstrip("~") for raw, _ in cues]
+        for dup in sorted({t for t in texts if texts.count(t) > 1}):
+            problems.append(f"[cues.{intent.value}] {dup!r} is listed twice")
+        for raw, weight in cues:
+            if not 0 < weight <= 6:
+                problems.append(f"[cues.{intent.value}] {raw!r} weight {weight} not in (0, 6]")
+            for part in raw.lstrip("~").split("+"):
+                for tok in part.split():
+                    if tok not in reachable and not tok.isdigit():
+                        problems.append(
+                            f"[cues.{intent.value}] {raw!r}: token {tok!r} is never produced"
+                        )
+    for intent in Intent:
+        if intent is not Intent.UNKNOWN and not lex.cues.get(intent):
+            problems.append(f"intent {intent.value!r} has no cues")
+        if intent not in lex.priority:
+            problems.append(f"intent {intent.value!r} is missing from [settings] priority")
+    if len(lex.priority) != len(set(lex.priority)):
+        problems.append("[settings] priority lists an intent twice")
+    return problems
+
+
+LEXICON = parse_lexicon(read_lexicon_text())
+
+MAX_CHARS = LEXICON.max_chars
+MAX_TOKENS = LEXICON.max_tokens
+THRESHOLD = LEXICON.threshold
+BANTUAN_YIELDS_TO = LEXICON.bantuan_yields_to
+YIELDING = LEXICON.yielding
+PRIORITY = LEXICON.priority
+VARIANTS = LEXICON.variants
+FUNCTION_WORDS = LEXICON.function_words
+OFFTOPIC = LEXICON.offtopic
+FILLERS = LEXICON.fillers
+CONTEXT = LEXICON.context
+MERGES = LEXICON.merges
+CUES = LEXICON.cues
 
 # --------------------------------------------------------------------------------------------
 # Compiled lexicon
 # --------------------------------------------------------------------------------------------
 
-_SUFFIXES = ("nya", "kah", "lah", "ne", "ku", "mu", "e")
+_SUFFIXES = LEXICON.suffixes
 
 
 @dataclass(frozen=True)
@@ -786,7 +403,8 @@ def _fuzzy(word: str) -> str | None:
             if len(cand) == 4 and sorted(cand) == sorted(word) and OSA.distance(word, cand) == 1:
                 return cand
         return None
-    choices = _FUZZY_BY_FIRST.get(word[0])
+    # as documented: a 5+ letter word is never taken for a 4-letter one ("balai" is not "bali")
+    choices = tuple(c for c in _FUZZY_BY_FIRST.get(word[0], ()) if len(c) >= 5)
     if not choices:
         return None
     max_dist = 1 if len(word) < 10 else 2
@@ -882,15 +500,19 @@ def classify(text: str) -> Match:
         best = max(scores, key=lambda i: scores[i])
         return Match(Intent.UNKNOWN, 0.0, tuple(matched[best]))
 
-    others = [i for i in scores if i is not Intent.BANTUAN]
-    if Intent.BANTUAN in scores and any(scores[i] >= BANTUAN_YIELDS_TO for i in others):
-        del scores[Intent.BANTUAN]
+    # a greeting or a "makasih" inside a real question does not make it a greeting
+    others = [i for i in scores if i not in YIELDING]
+    if any(scores[i] >= BANTUAN_YIELDS_TO for i in others):
+        for intent in YIELDING:
+            scores.pop(intent, None)
 
     ranked = sorted(scores, key=lambda i: (-scores[i], PRIORITY.index(i)))
     top = ranked[0]
     s1 = scores[top]
     s2 = scores[ranked[1]] if len(ranked) > 1 else 0.0
     confidence = _confidence(s1, s2)
+    if top is Intent.UNKNOWN:  # everyday evidence won ("harga …", "pemilihan ketua RT")
+        return Match(Intent.UNKNOWN, 0.0, tuple(matched[top]))
     if confidence < THRESHOLD:
         return Match(Intent.UNKNOWN, round(confidence, 3), tuple(matched[top]))
     return Match(top, round(confidence, 3), tuple(matched[top]))

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.models import Acknowledgement
+from db.models import Acknowledgement, FlowState, ResidentQuestion
 from domain.audit import audit
 from election.profile import ElectionProfile
 
@@ -43,6 +43,18 @@ PERSONAL_DATA: list[PersonalData] = [
         "tanda “Sudah dibaca” yang Anda tekan",
         Acknowledgement.user_id,
         Acknowledgement.created_at,
+    ),
+    PersonalData(
+        "resident_questions",
+        "pertanyaan yang Anda ajukan kepada petugas",
+        ResidentQuestion.resident_id,
+        ResidentQuestion.asked_at,
+    ),
+    PersonalData(
+        "flow_states",
+        "langkah perintah yang sedang Anda isi (misalnya /siaran)",
+        FlowState.user_id,
+        FlowState.updated_at,
     ),
 ]
 

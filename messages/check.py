@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -15,7 +16,34 @@ from messages.telegram_html import utf16_length, validate_html, visible_text
 if TYPE_CHECKING:
     from election.profile import ElectionProfile
 
-__all__ = ["Problem", "check_library", "check_message", "sample_nows"]
+__all__ = [
+    "AFTER_VOTING_SUFFIXES",
+    "Problem",
+    "check_library",
+    "check_message",
+    "invites_to_tps",
+    "sample_nows",
+]
+
+#: Time variants of a message (``jawab.netral.selesai``) used after the polls close.
+AFTER_VOTING_SUFFIXES = (".selesai", ".lalu")
+
+# Asking people to go and vote. Past tense ("yang sudah datang ke TPS") and the queue rule
+# ("yang sudah antre … tetap dilayani") are not invitations.
+_INVITATIONS = (
+    re.compile(r"\b(?:ayo|ayuk|yuk|mari|silakan)\b[^.!?\n]{0,60}\bTPS\b", re.IGNORECASE),
+    re.compile(r"(?<!sudah )(?<!telah )\bdatang(?:lah)?\s+ke\s+TPS\b", re.IGNORECASE),
+    re.compile(r"\bke\s+TPS\s+(?:pada|pukul|hari ini|sekarang|sebelum)\b", re.IGNORECASE),
+    re.compile(r"\bberangkat\b", re.IGNORECASE),
+    re.compile(r"\bgunakan(?:lah)?\s+(?:hak\s+pilih|di\s+TPS)", re.IGNORECASE),
+    re.compile(r"\bjangan\s+golput\b", re.IGNORECASE),
+    re.compile(r"\bbelum\s+mencoblos\b", re.IGNORECASE),
+)
+
+
+def invites_to_tps(text: str) -> list[str]:
+    """The phrases in ``text`` that ask people to go and vote (empty when there are none)."""
+    return [m.group(0) for pattern in _INVITATIONS for m in pattern.finditer(text)]
 
 
 def sample_nows(profile: ElectionProfile) -> list[datetime]:
@@ -74,6 +102,8 @@ def check_message(
 
     for finding in check_text(message.title, terms):
         add(f"judul tidak netral: {finding.reason}")
+    if message.key.endswith(AFTER_VOTING_SUFFIXES) and not message.after_voting:
+        add("varian sesudah pemungutan suara harus bertanda after_voting = true")
     for now in nows if nows is not None else sample_nows(profile):
         try:
             text = render(message, profile, now=now, extra=_sample_params(message))
@@ -95,6 +125,10 @@ def check_message(
                 )
         for finding in check_text(text, terms):
             add(f"tidak netral: {finding.reason}")
+        if message.after_voting:
+            invitations = invites_to_tps(visible)
+            if invitations:
+                add(f"dikirim setelah TPS tutup tetapi mengajak ke TPS: {invitations[0]!r}")
     return [Problem(message.key, r) for r in reasons]
 
 

@@ -61,6 +61,9 @@ PLACEHOLDERS: dict[str, str] = {
     "bawaslu_name": "'Bawaslu Kota Malang'",
     "bawaslu_report": "kalimat cara melapor ke Bawaslu, dari profil",
     "today": "hari ini menurut jam (zona pemilihan) — 'Senin, 25 November 2024'",
+    "voting_when": "hari-H dan jam TPS dilihat dari sekarang, tanggal disebut sekali — '3 hari "
+    "lagi: Rabu, 27 November 2024, pukul 07.00–13.00 WIB', 'hari ini, Rabu, 27 November 2024, "
+    "TPS buka sampai 13.00 WIB', 'sudah dilaksanakan pada Rabu, 27 November 2024'",
     "relative_day": "hari-H dilihat dari sekarang — '3 hari lagi', 'besok', 'hari ini, TPS buka "
     "sampai 13.00 WIB', 'sudah dilaksanakan pada Rabu, 27 November 2024'",
 }
@@ -162,6 +165,32 @@ def relative_day_phrase(profile: ElectionProfile, now_utc: datetime) -> str:
     return f"sudah dilaksanakan pada {format_day(profile.election_day)}"
 
 
+def voting_when_phrase(profile: ElectionProfile, now_utc: datetime) -> str:
+    """Election day, its date and the TPS hours as seen from ``now_utc``, the date said once.
+
+    Reads after "Pemungutan suara …": '3 hari lagi: Rabu, 27 November 2024, pukul 07.00–13.00
+    WIB', on the day 'hari ini, Rabu, 27 November 2024, TPS buka sampai 13.00 WIB', afterwards
+    'sudah dilaksanakan pada Rabu, 27 November 2024'.
+    """
+    _require_aware(now_utc)
+    label = profile.timezone_label
+    voting = profile.voting
+    day = format_day(profile.election_day)
+    days = (profile.election_day - now_utc.astimezone(profile.tz).date()).days
+    hours = format_hours(voting.tps_open, voting.tps_close, label)
+    if days > 1:
+        return f"{days} hari lagi: {day}, pukul {hours}"
+    if days == 1:
+        return f"besok, {day}, pukul {hours}"
+    if days == 0:
+        if now_utc < profile.polls_open_at:
+            return f"hari ini, {day}, pukul {hours}"
+        if now_utc < profile.polls_close_at:
+            return f"hari ini, {day}, TPS buka sampai {format_time(voting.tps_close, label)}"
+        return f"hari ini, {day}; TPS sudah tutup pukul {format_time(voting.tps_close, label)}"
+    return f"sudah dilaksanakan pada {day}"
+
+
 def build_context(profile: ElectionProfile, now: datetime) -> dict[str, str]:
     """Every placeholder in ``PLACEHOLDERS`` with its plain-text (not yet escaped) value."""
     _require_aware(now)
@@ -215,6 +244,7 @@ def build_context(profile: ElectionProfile, now: datetime) -> dict[str, str]:
         "bawaslu_report": refs.bawaslu_report,
         "today": format_day(now.astimezone(profile.tz).date()),
         "relative_day": relative_day_phrase(profile, now),
+        "voting_when": voting_when_phrase(profile, now),
     }
     missing = set(PLACEHOLDERS) ^ set(context)
     if missing:  # pragma: no cover - a programming error caught by the tests

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from domain import answers as answers_module
-from domain.answers import MENU, answer, answer_key, looks_like_nik, note_for
+from domain.answers import MENU, Answer, answer, answer_key, looks_like_nik, note_for
 from domain.flood import TokenBucket, Verdict
 from domain.intents import Intent
 from election.profile import ElectionProfile
+from messages.check import invites_to_tps
 from messages.render import render
 from messages.telegram_html import visible_text
 
@@ -90,7 +91,85 @@ def test_unknown_never_states_a_fact(profile: ElectionProfile) -> None:
 
 def test_partisan_questions_get_the_neutral_answer(profile: ElectionProfile) -> None:
     text = _text(answer(Intent.NETRAL, profile, _at(profile, -2, 8)).html)
-    assert "tidak memberi rekomendasi" in text
+    assert "tidak menilai, tidak menyarankan" in text
+    assert "07.00–13.00" in text
+
+
+def test_the_neutral_answer_follows_the_clock(profile: ElectionProfile) -> None:
+    def netral(now: datetime) -> Answer:
+        return answer(Intent.NETRAL, profile, now)
+
+    assert netral(_at(profile, -2, 8)).key == "jawab.netral"
+    during = netral(_at(profile, 0, 10))
+    assert during.key == "jawab.netral.hari_h"
+    assert "hari ini, TPS buka sampai 13.00 WIB" in _text(during.html)
+    for now in (_at(profile, 0, 13, 1), _at(profile, 0, 20), _at(profile, 3, 9)):
+        after = netral(now)
+        assert after.key == "jawab.netral.selesai", now
+        text = _text(after.html)
+        assert "07.00–13.00" not in text and invites_to_tps(text) == [], text
+        assert "Hasil resmi" in text
+
+
+@pytest.mark.parametrize("intent", [i for i in Intent])
+def test_no_answer_after_the_polls_close_asks_anyone_to_go_to_the_tps(
+    intent: Intent, profile: ElectionProfile
+) -> None:
+    for now in (profile.polls_close_at, _at(profile, 0, 15), _at(profile, 1, 9)):
+        text = _text(answer(intent, profile, now, has_tps_registry=True).html)
+        assert invites_to_tps(text) == [], (intent, now, text)
+
+
+@pytest.mark.parametrize(
+    ("intent", "days", "hour", "key", "needle"),
+    [
+        (Intent.ANTRE, -2, 8, "jawab.antre", "saran waktu kehadiran"),
+        (Intent.ANTRE, 0, 13, "jawab.antre.selesai", "sudah hadir dan antre"),
+        (Intent.ANTRE, 2, 9, "jawab.antre.lalu", "sudah dilaksanakan"),
+        (Intent.HITUNG, 0, 14, "jawab.hitung", "terbuka untuk umum"),
+        (Intent.HITUNG, 2, 9, "jawab.hitung.lalu", "3 Desember 2024"),
+        (Intent.HP, 0, 9, "jawab.hp", "dilarang memotret"),
+        (Intent.HP, 0, 14, "jawab.hp.selesai", "sudah tutup"),
+        (Intent.GOLPUT, -2, 8, "jawab.golput", "tidak ada denda"),
+        (Intent.TNI_POLRI, -2, 8, "jawab.tni_polri", "tidak menggunakan hak pilih"),
+        (Intent.HAK_PILIH, -2, 8, "jawab.hak_pilih", "genap 17 tahun"),
+        (Intent.PENDAMPING, -2, 8, "jawab.pendamping", "wajib merahasiakan pilihan"),
+        (Intent.DIWAKILKAN, -2, 8, "jawab.diwakilkan", "tidak bisa diwakilkan"),
+        (Intent.ATRIBUT, -2, 8, "jawab.atribut", "atribut kampanye"),
+        (Intent.TERIMA_KASIH, -2, 8, "jawab.terima_kasih", "Sama-sama"),
+        (Intent.HASIL, 1, 9, "jawab.hasil", "Selasa, 3 Desember 2024"),
+        (Intent.PINDAH, -10, 9, "jawab.pindah", "hanya menerima surat suara Pilgub"),
+    ],
+)
+def test_new_topics_have_specific_answers_in_time(
+    profile: ElectionProfile, intent: Intent, days: int, hour: int, key: str, needle: str
+) -> None:
+    reply = answer(intent, profile, _at(profile, days, hour))
+    assert reply.key == key
+    assert needle in _text(reply.html)
+
+
+def test_facts_the_fact_check_corrected(profile: ElectionProfile) -> None:
+    before = _at(profile, -2, 8)
+    dpk = _text(answer(Intent.DPK, profile, before).html)
+    assert "laporpemilih" not in dpk and "12.00–13.00" in dpk
+    lapor = _text(answer(Intent.LAPOR, profile, before).html)
+    assert "laporpemilih" not in lapor
+    for needle in ("Pengawas TPS", "Panwaslu Kelurahan", "7 hari", "bukti", "110"):
+        assert needle in lapor, needle
+    assert "Laporkan pelanggaran" not in lapor  # the profile sentence does not repeat it
+    syarat = _text(answer(Intent.SYARAT, profile, before).html)
+    assert "KTP-el, KTP digital (IKD), atau biodata penduduk" in syarat
+    assert "bukan syarat" in syarat
+    cara = _text(answer(Intent.CARA, profile, before).html)
+    assert "hanya surat suara Pilgub" in cara
+
+
+def test_unknown_offers_the_menu_and_an_official(profile: ElectionProfile) -> None:
+    reply = answer(Intent.UNKNOWN, profile, _at(profile, -2, 8))
+    assert reply.show_menu and reply.offer_officials
+    assert "petugas" in _text(reply.html)
+    assert not answer(Intent.KAPAN, profile, _at(profile, -2, 8)).offer_officials
 
 
 def test_menu_covers_the_brief() -> None:
@@ -162,3 +241,24 @@ def test_flood_bucket_allows_a_burst_warns_once_then_stays_silent_until_it_refil
     clock.now += 60
     assert [bucket.take() for _ in range(8)] == [Verdict.ALLOW] * 8  # full again, not more
     assert bucket.take() is Verdict.WARN
+
+
+def test_language_fixes_from_the_fact_check(profile: ElectionProfile) -> None:
+    for now in (_at(profile, -3, 9), _at(profile, 0, 10), _at(profile, 0, 15), _at(profile, 2, 9)):
+        greeting = _text(render("warga.sambutan", profile, now))
+        assert greeting.count("27 November 2024") == 1, greeting
+    assert "TPS sudah dibuka!" in _text(render("h.tps_buka", profile, _at(profile, 0, 7)))
+    assert "Saring sebelum berbagi" in _text(render("hoaks.saring", profile, _at(profile, -2, 19)))
+    assert "KPU Provinsi Jawa Timur" in _text(render("hoaks.saring", profile, _at(profile, -2, 19)))
+    assert "pesan Anda masuk terlalu cepat" in render("warga.tunggu", profile, _at(profile, -2, 9))
+    assert "tidak menyimpan daftar TPS" in render("jawab.tps_tanpa_registri", profile)
+    tolak = render("politik_uang.tolak", profile, _at(profile, -2, 16))
+    fajar = render("politik_uang.serangan_fajar", profile, _at(profile, -1, 20))
+    assert tolak != fajar and "serangan fajar" in fajar
+    for key in ("masa_tenang.mulai", "masa_tenang.berlangsung"):
+        assert "UU 1/2015 jo. UU 10/2016, Pasal 187 ayat (1)" in render(key, profile)
+    asn = _text(render("netralitas.asn", profile))
+    assert "UU 1/2015 jo. UU 10/2016, Pasal 188" in asn and "Pasal 9 ayat (2)" in asn
+    assert "Permendagri" not in render("netralitas.rt_rw", profile)
+    closed = _text(render("h.tps_tutup", profile, _at(profile, 0, 13, 5)))
+    assert "antre sebelum pukul itu tetap dilayani" in closed

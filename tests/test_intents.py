@@ -1,14 +1,19 @@
-"""The resident-question classifier: accuracy on a labelled set, normalisation, robustness."""
+"""The resident-question classifier: accuracy on a labelled set, normalisation, robustness.
+
+The labelled set ``tests/data/resident_questions.csv`` has a ``split`` (``tune``: the lexicon
+was tuned against it; ``holdout``: it was not) and a ``batch``: ``v1`` the first 367 questions,
+``v2`` 244 questions for issue 12 written before the lexicon was extended for them, ``v3`` 60
+blind questions written after that tuning and never tuned on. Timing figures live in
+``benchmarks/intents_speed.py``, not here.
+"""
 
 from __future__ import annotations
 
 import ast
 import csv
 import random
-import statistics
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import FrozenInstanceError
 from pathlib import Path
@@ -16,7 +21,18 @@ from pathlib import Path
 import pytest
 
 from domain import intents
-from domain.intents import MAX_CHARS, Intent, Match, classify, normalize, tokens
+from domain.intents import (
+    MAX_CHARS,
+    Intent,
+    LexiconError,
+    Match,
+    classify,
+    lexicon_problems,
+    normalize,
+    parse_lexicon,
+    read_lexicon_text,
+    tokens,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "resident_questions.csv"
@@ -35,16 +51,24 @@ ROWS = _load()
 # --------------------------------------------------------------------------------------------
 
 
+HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
+# A reply that is not an answer: "I don't know yet" (and the menu) is never a wrong topic.
+NOT_AN_ANSWER = {Intent.UNKNOWN, Intent.BANTUAN}
+
+
 def test_dataset_shape() -> None:
     assert ROWS, "no rows"
-    assert list(ROWS[0]) == ["text", "intent", "split"]
-    assert len(ROWS) >= 200
+    assert list(ROWS[0]) == ["text", "intent", "split", "batch"]
+    assert len(ROWS) >= 600
     valid = {i.value for i in Intent}
     for row in ROWS:
         assert row["intent"] in valid, row
         assert row["split"] in {"tune", "holdout"}, row
+        assert row["batch"] in {"v1", "v2", "v3"}, row
     by_split = Counter(r["split"] for r in ROWS)
-    assert by_split["holdout"] >= 60
+    assert by_split["holdout"] >= 150
+    # at least 150 held-out questions were written before the lexicon was tuned for them
+    assert sum(r["split"] == "holdout" and r["batch"] == "v2" for r in ROWS) >= 150
     by_intent = Counter(r["intent"] for r in ROWS)
     assert by_intent[Intent.UNKNOWN.value] >= 20
     # every intent is exercised, in both splits
@@ -53,6 +77,15 @@ def test_dataset_shape() -> None:
         assert any(r["intent"] == intent.value and r["split"] == "holdout" for r in ROWS), intent
     texts = [r["text"] for r in ROWS]
     assert len(texts) == len(set(texts)), "duplicate questions"
+
+
+def _wrong_topic(row: dict[str, str], got: Intent) -> bool:
+    """Answered with another topic's answer (the fallback and the help menu are not answers)."""
+    return got.value != row["intent"] and got not in NOT_AN_ANSWER
+
+
+def wrong_topic_rate(rows: list[dict[str, str]]) -> float:
+    return sum(_wrong_topic(r, classify(r["text"]).intent) for r in rows) / len(rows)
 
 
 def _report(rows: list[dict[str, str]]) -> tuple[float, str]:
@@ -64,7 +97,11 @@ def _report(rows: list[dict[str, str]]) -> tuple[float, str]:
             wrong.append((row["intent"], m.intent.value, m.score, row["text"], m.matched))
     accuracy = 1 - len(wrong) / len(rows)
     pairs = Counter((exp, got) for exp, got, *_ in wrong)
-    lines = [f"accuracy {accuracy:.3f} ({len(rows) - len(wrong)}/{len(rows)})", "confusion:"]
+    lines = [
+        f"accuracy {accuracy:.3f} ({len(rows) - len(wrong)}/{len(rows)}), "
+        f"wrong topic {wrong_topic_rate(rows):.3f}",
+        "confusion:",
+    ]
     lines += [f"  {exp:>12} -> {got:<12} x{n}" for (exp, got), n in pairs.most_common()]
     lines.append("misclassified:")
     lines += [
@@ -81,15 +118,35 @@ def test_accuracy_over_whole_set() -> None:
 
 
 def test_accuracy_over_holdout() -> None:
-    accuracy, summary = _report([r for r in ROWS if r["split"] == "holdout"])
-    if accuracy < 0.90:
+    accuracy, summary = _report(HOLDOUT)
+    if accuracy < 0.92:
         pytest.fail(summary)
+
+
+@pytest.mark.parametrize("name", ["all", "holdout"])
+def test_wrong_topic_rate(name: str) -> None:
+    # another topic's answer misleads more than "saya belum bisa menjawab"
+    rows = ROWS if name == "all" else HOLDOUT
+    rate = wrong_topic_rate(rows)
+    if rate > 0.02:
+        pytest.fail(_report(rows)[1])
+
+
+def test_every_intent_is_mostly_recognised() -> None:
+    per: dict[str, list[bool]] = {}
+    for row in ROWS:
+        per.setdefault(row["intent"], []).append(
+            classify(row["text"]).intent.value == row["intent"]
+        )
+    weak = {k: f"{sum(v)}/{len(v)}" for k, v in per.items() if sum(v) / len(v) < 0.8}
+    assert not weak, weak
 
 
 def test_unknown_rows_never_get_a_factual_intent_with_high_confidence() -> None:
     # wrong facts are worse than the fallback menu: an off-topic question must not be answered
+    # (the blind batch v3 is measured by the wrong-topic rate above, never tuned on)
     for row in ROWS:
-        if row["intent"] == Intent.UNKNOWN.value:
+        if row["intent"] == Intent.UNKNOWN.value and row["batch"] != "v3":
             m = classify(row["text"])
             assert m.intent in {Intent.UNKNOWN, Intent.BANTUAN, Intent.NETRAL}, (row, m)
 
@@ -126,11 +183,58 @@ def test_unknown_rows_never_get_a_factual_intent_with_high_confidence() -> None:
         ("jam piro tutup", Intent.JAM),  # generic cues, but every word is understood
         ("kapan nyoblos", Intent.KAPAN),
         ("Kapan pemungutan suara ulang?", Intent.KAPAN),  # "ulang" is not fuzzy "uang"
+        # issue 12: each of these used to get another topic's answer
+        ("Anggota TNI aktif ikut nyoblos gak?", Intent.TNI_POLRI),  # not LAPOR
+        ("Boleh foto surat suara di bilik?", Intent.HP),  # not CARA
+        ("Ibu saya lumpuh, boleh saya dampingi ke bilik?", Intent.PENDAMPING),  # not CARA
+        ("Tim sukses minta fotokopi KTP warga se-RT", Intent.LAPOR),  # not SYARAT
+        ("Calon nomor 3 janji apa aja?", Intent.NETRAL),  # not POLITIK_UANG
+        ("Harga beras naik gara-gara pilkada?", Intent.UNKNOWN),  # not POLITIK_UANG
+        ("Kapan pemilihan ketua RT baru?", Intent.UNKNOWN),  # not KAPAN
+        ("Cuma punya IKD di HP", Intent.SYARAT),  # "HP" inside an ID question
+        ("makasih, kapan nyoblos?", Intent.KAPAN),  # thanks yields to the question
+        ("matur nuwun", Intent.TERIMA_KASIH),
     ],
 )
 def test_conflicts(text: str, expected: Intent) -> None:
     m = classify(text)
     assert m.intent is expected, (m, intents.explain(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("TPS kula wonten pundi?", Intent.TPS),  # krama
+        ("dinten punapa nyoblosipun?", Intent.KAPAN),
+        ("jam pinten TPS dibikak?", Intent.JAM),
+        ("nami kula mboten wonten DPT", Intent.DPK),
+        ("undangan kula dereng dugi", Intent.UNDANGAN),
+        ("badhe nyoblos kedah mbekta punapa?", Intent.SYARAT),
+        ("nyuwun pirsa", Intent.BANTUAN),
+        ("ayas kadit kedaftar dpt", Intent.DPK),  # walikan
+        ("umak nyoblos ndek endi sam", Intent.TPS),
+        ("oyi sam suwun", Intent.TERIMA_KASIH),
+    ],
+)
+def test_krama_and_walikan(text: str, expected: Intent) -> None:
+    m = classify(text)
+    assert m.intent is expected, (m, intents.explain(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Calon mana yang pantes jadi wali kota?",
+        "paslon sing didukung pemkot sing endi",
+        "Gimana caranya memenangkan calon nomor 1?",
+        "sebaiknya pilih yang seiman kan?",
+        "petahana lebih layak dipilih lagi?",
+        "programnya siapa yang pro wong cilik",
+    ],
+)
+def test_partisan_phrasing_without_pilih_siapa_bagus_gets_the_neutral_answer(text: str) -> None:
+    m = classify(text)
+    assert m.intent is Intent.NETRAL, (m, intents.explain(text))
 
 
 def test_ties_between_weak_cues_are_unknown() -> None:
@@ -203,25 +307,13 @@ def test_only_the_start_of_a_very_long_message_is_read() -> None:
     assert classify("bla " * 200 + "undangan hilang").intent is Intent.UNKNOWN
 
 
-def test_very_long_input_is_fast() -> None:
+def test_hostile_input_is_read_only_up_to_the_cap() -> None:
+    # how long it takes is in benchmarks/intents_speed.py; here: it is bounded by the cap
     rnd = random.Random(7)
     huge = "".join(chr(rnd.randrange(0x20, 0x3000)) for _ in range(200_000))
-    start = time.perf_counter()
-    classify(huge)
-    classify("kapan nyoblos " * 20_000)
-    assert time.perf_counter() - start < 0.25
-
-
-def test_typical_question_is_fast() -> None:
-    texts = [r["text"] for r in ROWS]
-    for t in texts:  # warm the token cache, as a running bot would have
-        classify(t)
-    timings = []
-    for t in texts:
-        start = time.perf_counter()
-        classify(t)
-        timings.append(time.perf_counter() - start)
-    assert statistics.median(timings) < 0.001
+    assert len(normalize(huge)) <= MAX_CHARS
+    assert len(tokens("kapan nyoblos " * 20_000)) <= intents.MAX_TOKENS
+    assert classify("kapan nyoblos " * 20_000).intent is Intent.KAPAN
 
 
 def test_never_raises_on_random_unicode() -> None:
@@ -273,29 +365,74 @@ def test_intent_values() -> None:
 
 def test_every_intent_has_cues_and_a_priority() -> None:
     for intent in Intent:
-        if intent is Intent.UNKNOWN:
-            continue
-        assert intents.CUES.get(intent), intent
+        if intent is not Intent.UNKNOWN:
+            assert intents.CUES.get(intent), intent
         assert intent in intents.PRIORITY, intent
 
 
-def test_lexicon_is_consistent() -> None:
-    canon = set(intents.VARIANTS)
-    variants = [v for vs in intents.VARIANTS.values() for v in vs.split()]
-    assert len(variants) == len(set(variants)), "a spelling is listed under two meanings"
-    assert not (set(variants) & canon), "a spelling is also a canonical token"
-    known = canon | set(variants) | intents.FUNCTION_WORDS
-    assert not (intents.OFFTOPIC & known), "an off-topic word is also a known word"
-    reachable = canon | set(intents.MERGES.values()) | intents.FUNCTION_WORDS
-    for intent, cues in intents.CUES.items():
-        for raw, weight in cues:
-            assert 0 < weight <= 6, (intent, raw)
-            for part in raw.lstrip("~").split("+"):
-                for tok in part.split():
-                    assert tok in reachable or tok.isdigit(), (intent, raw, tok)
-    for words, merged in intents.MERGES.items():
-        assert len(words) >= 2, words
-        assert merged in canon or merged in set(intents.MERGES.values())
+def test_the_shipped_lexicon_file_is_consistent() -> None:
+    # the data file inside the package, read the way an installed wheel reads it
+    text = read_lexicon_text()
+    lexicon = parse_lexicon(text)
+    assert lexicon_problems(lexicon) == []
+    assert lexicon.cues == intents.CUES
+
+
+_GOOD = """
+[settings]
+priority = [{priority}]
+[variants]
+coblos = "nyoblos"
+[words]
+function = "aku"
+offtopic = "pasar"
+fillers = "ta"
+context = "coblos"
+[merges]
+[cues.kapan]
+"~coblos" = 1.0
+"""
+
+
+def _lexicon_text(extra: str = "", **replace: str) -> str:
+    priority = ", ".join(f'"{i.value}"' for i in Intent)
+    text = _GOOD.format(priority=priority)
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    cues = "".join(
+        f'[cues.{i.value}]\n"coblos" = 1.0\n'
+        for i in Intent
+        if i not in (Intent.UNKNOWN, Intent.KAPAN)
+    )
+    return text + cues + extra
+
+
+@pytest.mark.parametrize(
+    ("extra", "replace", "needle"),
+    [
+        ("", {}, None),
+        ('[cues.menang]\n"coblos" = 1.0\n', {}, "[cues.menang] is not an intent"),
+        ("", {'"~coblos" = 1.0': '"~" = 1.0'}, "is empty"),
+        ("", {'"~coblos" = 1.0': '"coblos+" = 1.0'}, "is empty"),
+        ("", {'"~coblos" = 1.0': '"~coblos" = 1.0\n"coblos" = 2.0'}, "listed twice"),
+        ("", {'coblos = "nyoblos"': 'coblos = "nyoblos"\npilkada = "nyoblos"'}, "listed under"),
+        ("", {'offtopic = "pasar"': 'offtopic = "aku"'}, "off-topic word 'aku'"),
+        ("", {'"~coblos" = 1.0': '"~coblos" = 9.0'}, "not in (0, 6]"),
+        ("", {'"~coblos" = 1.0': '"~tps" = 1.0'}, "token 'tps' is never produced"),
+        ("", {'"kapan", ': ""}, "'kapan' is missing from [settings] priority"),
+        ("", {"[cues.kapan]": "[cues.x]"}, "intent 'kapan' has no cues"),
+    ],
+)
+def test_lexicon_checks_name_each_problem(
+    extra: str, replace: dict[str, str], needle: str | None
+) -> None:
+    text = _lexicon_text(extra, **replace)
+    if needle is None:
+        assert lexicon_problems(parse_lexicon(text)) == []
+        return
+    with pytest.raises(LexiconError) as info:
+        parse_lexicon(text)
+    assert needle in str(info.value)
 
 
 def test_module_never_imports_telegram() -> None:
@@ -306,8 +443,8 @@ def test_module_never_imports_telegram() -> None:
             imported |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
-    allowed = {"__future__", "collections", "dataclasses", "enum", "functools", "re"}
-    assert imported <= allowed | {"unicodedata", "rapidfuzz"}, imported
+    allowed = {"__future__", "collections", "dataclasses", "enum", "functools", "re", "importlib"}
+    assert imported <= allowed | {"unicodedata", "rapidfuzz", "tomllib"}, imported
     code = (
         "import sys, domain.intents as m; m.classify('kapan nyoblos'); "
         "print(sorted(k for k in sys.modules if k.split('.')[0] in {'telegram', 'aiohttp'}))"

@@ -24,6 +24,7 @@ from bot.handlers import (
     membership,
     officials_admin,
     privacy,
+    questions,
     registration,
     reports,
     residents,
@@ -78,6 +79,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Group -1 runs first: typed input of an official's flow in progress (it stops the update
     # there when it used it, otherwise the residents' free-text answers get it).
     application.add_handlers(siaran.typed_input_handlers(), group=-1)
+    # Before that: the answer an official is typing to a resident's question (/pertanyaan).
+    application.add_handlers(questions.typed_input_handlers(), group=-2)
     for module in (
         # Acknowledgement presses first: they must be answered at once, before anything slow.
         acks,
@@ -94,6 +97,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         residents,
         tps_lookup,
         tps_registry,
+        questions,
     ):
         application.add_handlers(module.handlers())
     # Last: every other private message, so nothing a resident sends goes unanswered, and

@@ -123,7 +123,13 @@ async def free_text(update: Update, context: BotContext) -> None:
     if looks_like_nik(message.text):
         await _refuse_nik(message, context)
         return
-    await send_answer(message, context, classify(message.text).intent)
+    intent = classify(message.text).intent
+    if intent is Intent.UNKNOWN:  # the bot does not know: offer the menu and an official
+        from bot.handlers.questions import offer  # here: that module imports this one
+
+        await offer(message, context)
+        return
+    await send_answer(message, context, intent)
 
 
 async def _refuse_nik(message: Message, context: BotContext) -> None:
@@ -139,7 +145,7 @@ async def _refuse_nik(message: Message, context: BotContext) -> None:
 
 # What a group member may ask by replying to the bot; greetings, thanks and anything unclear
 # get no answer there, so a "terima kasih" under a broadcast does not start a conversation.
-GROUP_REPLY_INTENTS = frozenset(Intent) - {Intent.BANTUAN, Intent.UNKNOWN}
+GROUP_REPLY_INTENTS = frozenset(Intent) - {Intent.BANTUAN, Intent.TERIMA_KASIH, Intent.UNKNOWN}
 
 
 @flood_limited

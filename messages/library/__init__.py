@@ -14,6 +14,8 @@ Each file holds ``[[message]]`` tables::
     max_length = 64                   # stricter than Telegram's 4096
     params = ["nama_grup"]            # values the caller must pass in ``extra``
     notes = "source of the facts"     # for editors; never sent
+    after_voting = true               # sent only after the polls close: the check makes sure
+                                      # it never asks anyone to go to the TPS
 
 The text is stripped of leading/trailing whitespace; placeholders are ``{name}`` (see
 ``messages.context.PLACEHOLDERS``), a literal brace is written ``{{`` or ``}}``.
@@ -87,6 +89,7 @@ class Message:
     max_length: int = TELEGRAM_LIMIT
     params: tuple[str, ...] = ()
     notes: str = ""
+    after_voting: bool = False
     source: str = field(default="", compare=False)
 
     @property
@@ -125,7 +128,7 @@ class Library:
 
 
 _REQUIRED = ("key", "title", "audience", "text")
-_OPTIONAL = ("format", "max_length", "params", "notes")
+_OPTIONAL = ("format", "max_length", "params", "notes", "after_voting")
 
 
 def _message_from(raw: object, index: int, file: Path) -> tuple[Message | None, list[Problem]]:
@@ -172,6 +175,9 @@ def _message_from(raw: object, index: int, file: Path) -> tuple[Message | None, 
     notes = raw.get("notes", "")
     if not isinstance(notes, str):
         bad("notes harus teks")
+    after_voting = raw.get("after_voting", False)
+    if not isinstance(after_voting, bool):
+        bad("after_voting harus true atau false")
     if problems:
         return None, problems
     assert isinstance(key, str) and isinstance(audience, str)
@@ -185,6 +191,7 @@ def _message_from(raw: object, index: int, file: Path) -> tuple[Message | None, 
             max_length=max_length,
             params=tuple(params),
             notes=notes,
+            after_voting=after_voting,
             source=file.name,
         ),
         [],

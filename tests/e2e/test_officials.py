@@ -53,7 +53,7 @@ async def test_library_broadcast_now_reaches_every_group(early: Harness) -> None
     groups = await h.registered_groups(3)
     admin = h.admin()
     menu = await h.say(admin, "/siaran")
-    step = await h.press(admin, menu, "Saring sebelum sharing")
+    step = await h.press(admin, menu, "Saring sebelum berbagi")
     assert step is not None and "Kirim ke siapa" in (step.text or "")
     step = await h.press(admin, step, "Semua grup se-kota")
     assert step is not None and "Kapan" in (step.text or "")

@@ -25,7 +25,9 @@ async def test_startup_calls_and_state(kentongan: Harness) -> None:
             (await session.execute(select(Broadcast.timeline_key, Broadcast.status))).all()
         )
     assert count and count >= 8
-    # 08.00 on H-2: the first reminder was due and ran at start (no groups yet); the rest wait.
+    # 08.00 on H-2: the first reminders (07.00 masa tenang, 08.00 netralitas) were due and ran
+    # at start (no groups yet); the rest wait.
+    assert statuses.pop("pilkada-2024-kota-malang:h2-masa-tenang") is BroadcastStatus.DONE
     assert statuses.pop("pilkada-2024-kota-malang:h2-netralitas") is BroadcastStatus.DONE
     assert set(statuses.values()) == {BroadcastStatus.SCHEDULED}
     # The only refusal: the official has not opened the bot yet, so their chat does not exist.

@@ -182,3 +182,43 @@ def test_duplicate_key_and_bad_audience_stop_the_load(write_library, files, expe
     with pytest.raises(LibraryError) as info:
         load_library(write_library(files))
     assert str(info.value.problems[0]).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yang belum, ayo ke TPS sekarang.",
+        "Silakan datang ke TPS pukul 07.00–13.00.",
+        "Gunakan hak pilih Anda!",
+        "Jangan golput!",
+        "Ayo berangkat.",
+    ],
+)
+def test_a_message_sent_after_voting_never_asks_people_to_go_to_the_tps(
+    write_library, profile, text: str
+) -> None:
+    spec = {"key": "uji.sesudah", "text": text, "after_voting": True}
+    (problem,) = problems_for(write_library, profile, spec)
+    assert problem.startswith("uji.sesudah: dikirim setelah TPS tutup tetapi mengajak ke TPS")
+    # The same text before voting is fine.
+    assert problems_for(write_library, profile, {"key": "uji.sebelum", "text": text}) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Terima kasih kepada warga yang sudah datang ke TPS.",
+        "Pemilih yang sudah antre sebelum 13.00 tetap dilayani.",
+        "Penghitungan suara di TPS terbuka untuk umum.",
+    ],
+)
+def test_past_tense_and_the_queue_rule_are_not_invitations(
+    write_library, profile, text: str
+) -> None:
+    spec = {"key": "uji.sesudah", "text": text, "after_voting": True}
+    assert problems_for(write_library, profile, spec) == []
+
+
+def test_a_time_variant_after_voting_must_be_marked(write_library, profile) -> None:
+    (problem,) = problems_for(write_library, profile, {"key": "jawab.x.selesai", "text": "Halo"})
+    assert "after_voting = true" in problem

@@ -125,3 +125,39 @@ async def test_higher_priority_waiters_are_served_first() -> None:
     await pacer.acquire(0)  # the next slot is now 20 ms away, so the others queue up
     await asyncio.gather(take("netralitas", 1), take("tps-buka", 9), take("hoaks", 1))
     assert order[0] == "tps-buka"
+
+
+def test_timeline_fact_fixes(profile: ElectionProfile) -> None:
+    timeline = load_timeline(DEFAULT_TIMELINE, profile)
+    library = default_library()
+    at = {e.key: parse_relative(e.at, profile) for e in timeline.entries}
+    by_key = {e.key: e for e in timeline.entries}
+    # Masa tenang began on 24 Nov: H-2 says it is under way, H-1 that it is the last day.
+    assert by_key["h2-masa-tenang"].message_key == "masa_tenang.berlangsung"
+    assert at["h2-masa-tenang"].astimezone(profile.tz).hour < 12
+    assert library.get("masa_tenang.mulai").title == "Hari terakhir masa tenang"
+    # The H-1 evening money-politics message has its own "serangan fajar" wording.
+    assert by_key["h2-politik-uang"].message_key == "politik_uang.tolak"
+    assert by_key["h1-serangan-fajar"].message_key == "politik_uang.serangan_fajar"
+    # The official-results reminder comes before quick counts circulate (14.00-15.00).
+    results = at["h-hasil-resmi"].astimezone(profile.tz)
+    assert (
+        (results.date(), 14)
+        <= (profile.election_day, results.hour)
+        <= (
+            profile.election_day,
+            15,
+        )
+    )
+
+
+def test_what_is_sent_after_the_polls_close_never_asks_people_to_go_to_the_tps(
+    profile: ElectionProfile,
+) -> None:
+    timeline = load_timeline(DEFAULT_TIMELINE, profile)
+    library = default_library()
+    late = [e for e in timeline.entries if parse_relative(e.at, profile) >= profile.polls_close_at]
+    assert late, "the timeline has messages after voting"
+    for entry in late:
+        # marked, so `messages check` applies the rule to it
+        assert library.get(entry.message_key).after_voting, entry.key

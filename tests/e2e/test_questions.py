@@ -1,0 +1,144 @@
+"""The officials' inbox end to end: an unanswerable question reaches /pertanyaan and the
+official's answer reaches the resident; krama and walikan; answers before, during and after
+voting hours."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+
+from db.models import QuestionStatus, ResidentQuestion
+from domain import questions
+from domain.intents import Intent, classify
+from messages.render import render
+from messages.telegram_html import visible_text
+from tests.e2e.harness import Harness
+from tests.e2e.test_residents import forge_press
+
+
+def first_line(h: Harness, key: str, **extra: object) -> str:
+    html = render(key, h.services.profile, h.clock.now(), extra or None)
+    return visible_text(html).strip().splitlines()[0]
+
+
+def labels(message) -> list[str]:  # type: ignore[no-untyped-def]
+    return [b["text"] for b in message.buttons()]
+
+
+async def test_a_question_the_bot_cannot_answer_reaches_an_official_and_back(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    question = "Apakah TPS di balai RW kami ada tenda kalau hujan deras?"
+    assert classify(question).intent is Intent.UNKNOWN  # the premise
+    sari = h.world.add_user("Sari")
+    reply = await h.say(sari, question)
+    assert first_line(h, "jawab.unknown") in (reply.text or "")
+    assert "🗓️ Kapan mencoblos?" in labels(reply)  # the menu
+    forward = render("pertanyaan.tombol_teruskan", h.services.profile, h.clock.now())
+    assert forward in labels(reply)  # and a person
+
+    step = await h.press(sari, reply, forward)
+    assert step is not None and "Kec. Klojen" in labels(step)
+    step = await h.press(sari, step, "Kec. Klojen")
+    assert step is not None and "Oro-oro Dowo" in labels(step)
+    done = await h.press(sari, step, "Oro-oro Dowo")
+    assert done is not None and first_line(h, "pertanyaan.diteruskan") in (done.text or "")
+
+    admin = h.admin()
+    inbox = await h.say(admin, "/pertanyaan")
+    text = inbox.text or ""
+    assert "Oro-oro Dowo" in text and question in text and "baru saja" in text
+    async with h.services.sessions() as session:
+        row = (await session.scalars(select(ResidentQuestion))).one()
+    assert row.status is QuestionStatus.OPEN and row.kelurahan_code is not None
+    prompt = await h.press(admin, inbox, f"✍️ Jawab #{row.id}")
+    assert prompt is not None and f"#{row.id}" in (prompt.text or "")
+
+    last = h.world.last_bot_message(sari)
+    after = last.message_id if last else 0
+    sent = await h.say(
+        admin, "Ada. KPPS memasang tenda; bila hujan deras, pemungutan tetap berjalan."
+    )
+    assert first_line(h, "pertanyaan.terkirim", nomor=row.id) in (sent.text or "")
+    delivered = await h.server.wait_for_message(sari, after=after)
+    body = delivered.text or ""
+    assert body.startswith("💬 Jawaban dari Petugas Pemkot Malang")
+    assert question in body and "KPPS memasang tenda" in body
+
+    # answered: it leaves the inbox; the official's next text is an ordinary message again
+    empty = await h.say(admin, "/pertanyaan")
+    assert first_line(h, "pertanyaan.kotak_kosong") in (empty.text or "")
+
+
+async def test_residents_forward_only_their_own_drafts_and_within_a_limit(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    rudi = h.world.add_user("Rudi")
+    other = h.world.add_user("Wati")
+    skip = render("pertanyaan.tombol_lewati", h.services.profile, h.clock.now())
+    forward = render("pertanyaan.tombol_teruskan", h.services.profile, h.clock.now())
+    # Rudi already forwarded as many as the limit allows today (through the domain, quickly)
+    now = h.clock.now()
+    async with h.services.sessions.begin() as session:
+        for n in range(questions.FORWARDS_PER_WINDOW):
+            draft = await questions.keep_draft(session, rudi.id, rudi.id, f"tenda {n}?", now)
+            assert isinstance(draft, int)
+            assert isinstance(
+                await questions.forward(session, draft, rudi.id, now), questions.Forwarded
+            )
+    reply = await h.say(rudi, "Apakah ada tenda di balai RW kalau hujan deras?")
+    step = await h.press(rudi, reply, forward)
+    assert step is not None
+    done = await h.press(rudi, step, skip)
+    assert done is not None
+    assert first_line(h, "pertanyaan.batas", jumlah=3) in (done.text or "")
+    # Wati cannot forward Rudi's draft by forging its button data
+    async with h.services.sessions() as session:
+        drafts = await session.scalars(
+            select(ResidentQuestion).where(ResidentQuestion.status == QuestionStatus.DRAFT)
+        )
+        rudi_draft = drafts.one()
+    reply = await h.say(other, "Apakah ada tenda di balai RW kalau hujan deras sekali?")
+    await h.server.wait_for_callback_answer(forge_press(h, other, reply, f"q:l:{rudi_draft.id}:-"))
+    refused = first_line(h, "pertanyaan.kedaluwarsa")
+    await h.server.wait_until(lambda: refused in (reply.text or ""))
+    async with h.services.sessions() as session:
+        assert (await session.get(ResidentQuestion, rudi_draft.id)).status is QuestionStatus.DRAFT
+
+
+async def test_krama_and_walikan_questions_get_their_answers(kentongan: Harness) -> None:
+    h = kentongan
+    for text, key in (
+        ("TPS kula wonten pundi?", "jawab.tps_tanpa_registri"),
+        ("nami kula mboten wonten ing DPT", "jawab.dpk"),
+        ("ayas kadit oleh undangan sam", "jawab.undangan"),
+        ("Anggota TNI aktif ikut nyoblos gak?", "jawab.tni_polri"),
+        ("matur nuwun sanget", "jawab.terima_kasih"),
+    ):
+        resident = h.world.add_user(f"Warga {key}")
+        reply = await h.say(resident, text)
+        assert first_line(h, key) in (reply.text or ""), text
+
+
+async def test_answers_before_during_and_after_voting_hours(kentongan: Harness) -> None:
+    h = kentongan
+    profile = h.services.profile
+    resident = h.world.add_user("Yuli")
+    question = "kalau saya masih antri jam 13.00 tetap dilayani?"
+    cases = (
+        (profile.local(profile.election_day, time(6, 0)), "jawab.antre", "saran waktu"),
+        (profile.local(profile.election_day, time(10, 0)), "jawab.antre", "saran waktu"),
+        (profile.local(profile.election_day, time(13, 30)), "jawab.antre.selesai", "berakhir"),
+    )
+    for now, key, needle in cases:
+        h.clock.set(now)
+        reply = await h.say(resident, question)
+        text = reply.text or ""
+        assert first_line(h, key) in text and needle in text, (now, text)
+    h.clock.set(profile.local(profile.election_day, time(15, 0)))
+    reply = await h.say(resident, "calon mana yang paling pantes?")
+    text = reply.text or ""
+    assert "07.00–13.00" not in text and "Hasil resmi" in text
