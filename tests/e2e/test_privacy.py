@@ -75,7 +75,11 @@ async def test_hapusdata_deletes_one_persons_data_after_confirmation(kentongan: 
     assert await _acks_of(h, siti_id) == 0
     assert await _acks_of(h, budi_id) == 1  # nobody else's
     (entry,) = await _audit(h, "privacy.erase")
-    assert entry.actor_id == siti_id and json.loads(entry.detail) == {"acknowledgements": 2}
+    assert entry.actor_id == siti_id and json.loads(entry.detail) == {
+        "acknowledgements": 2,
+        "resident_questions": 0,
+        "flow_states": 0,
+    }
 
     again = await h.say(siti, "/hapusdata")
     assert "tidak menyimpan data tentang Anda" in (again.text or "")
