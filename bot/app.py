@@ -30,6 +30,7 @@ from domain.groups import GROUP_DIRECTORY
 from election.profile import load_profile
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.ratelimit import TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def build_application(
             settings.database_url, settings.admin_ids, clock.now()
         )
         config = engine_config or EngineConfig(
-            rate=settings.broadcast_rate * 0.985, paid=settings.paid_broadcast
+            rate=TELEGRAM.broadcast_rate(settings.broadcast_rate), paid=settings.paid_broadcast
         )
         sender_bot = broadcast_bot(
             settings.token, settings.telegram_base_url, settings.base_file_url, config.workers + 4
