@@ -10,7 +10,6 @@ from typing import Any
 # and our warnings-as-errors tests honest. Set before telegram is imported.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -26,6 +25,7 @@ from bot.sender import TelegramSender, broadcast_bot
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
+from bot.updates import SkippingUpdatesRequest
 from domain.groups import GROUP_DIRECTORY
 from election.profile import load_profile
 from scheduler.clock import Clock, SystemClock
@@ -69,6 +69,8 @@ def build_application(
             ack_label=ACK_LABEL,
             config=config,
             on_finished=notifier.finished,
+            on_paused=notifier.paused,
+            on_resumed=notifier.resumed,
         )
         application.bot_data.services = Services(
             settings=settings,
@@ -99,6 +101,8 @@ def build_application(
         .context_types(context_types)
         # Replies to users go through PTB's limiter; broadcasts have their own engine and ledger.
         .rate_limiter(AIORateLimiter(max_retries=2))
+        # An update this client cannot parse is skipped once instead of stopping polling.
+        .get_updates_request(SkippingUpdatesRequest())
         .concurrent_updates(8)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -110,7 +114,11 @@ def build_application(
     return application
 
 
-def run_polling(settings: Settings) -> None:
-    application = build_application(settings)
+def run_polling(settings: Settings) -> int:
+    """Long polling as the one active instance (a standby until then); exit code."""
+    import asyncio
+
+    from bot.instance import serve
+
     log.info("kentongan starting against %s", settings.telegram_base_url.split("/bot")[0])
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return asyncio.run(serve(settings, lambda: build_application(settings)))

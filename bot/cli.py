@@ -28,8 +28,7 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.app import run_polling
 
     settings.token  # noqa: B018 - fails early with one clear line when the token is missing
-    run_polling(settings)
-    return 0
+    return run_polling(settings)
 
 
 def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:
