@@ -62,8 +62,7 @@ class Instance:
                     f"instance {other.holder} is active since "
                     f"{other.acquired_at:%Y-%m-%d %H:%M:%S} UTC; this one waits as standby"
                 )
-                print(line, file=sys.stderr, flush=True)
-                log.info(line)
+                print(line, file=sys.stderr, flush=True)  # one line, whatever the log level
                 announced = other
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_requested.wait(), timeout=STANDBY_POLL)
