@@ -296,7 +296,11 @@ class BroadcastEngine:
     ) -> BroadcastSummary | tuple[str, int, datetime | None]:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
+            # Locked (PostgreSQL; SQLite has one writer anyway): two engines starting the same
+            # broadcast at once take turns, and the second finds it RUNNING.
+            broadcast = await session.get(
+                Broadcast, broadcast_id, with_for_update=True, populate_existing=True
+            )
             if broadcast is None:
                 raise LookupError(f"broadcast {broadcast_id} does not exist")
             if broadcast.status in TERMINAL or broadcast.status in NOT_APPROVED:

@@ -36,6 +36,7 @@ async def _until(condition: Any, bound: float = 30.0) -> None:
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.sqlite_only
 async def test_a_lock_held_past_the_busy_timeout_loses_no_send_and_no_press(
     storage: tuple[AsyncEngine, SessionFactory],
     clock: FixedClock,

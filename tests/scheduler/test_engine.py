@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from db.engine import SessionFactory
@@ -427,6 +428,7 @@ async def test_expiry_during_a_run_skips_the_rest(
     assert summary.sent == 10 and summary.skipped == 20
 
 
+@pytest.mark.sqlite_only
 async def test_cancel_in_the_database_stops_a_running_broadcast(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:
