@@ -103,7 +103,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
         # An update this client cannot parse is skipped once instead of stopping polling.
         .get_updates_request(SkippingUpdatesRequest())
-        .concurrent_updates(8)
+        .concurrent_updates(InteractiveFirstProcessor(8))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, NetworkError, TelegramError
+from telegram.ext import SimpleUpdateProcessor
 from telegram.request import HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
@@ -123,3 +125,19 @@ class PollingErrors:
         if now - self._last.get(kind, -self.every) >= self.every:
             self._last[kind] = now
             log.warning("polling for updates failed (%s); retrying: %s", kind, exc.message)
+
+
+class InteractiveFirstProcessor(SimpleUpdateProcessor):
+    """`concurrent_updates(n)`, except that button presses never wait for a slot.
+
+    Replies to residents wait on the reply rate limiter while holding a slot; with a surge of
+    questions every slot is taken and a press of "✅ Sudah dibaca" would queue behind them past
+    Telegram's 15 s answer window. A press is answered by its own short path (the AckWriter and
+    a limiter-free bot), so it goes at once.
+    """
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if isinstance(update, Update) and update.callback_query is not None:
+            await self.do_process_update(update, coroutine)
+        else:
+            await super().process_update(update, coroutine)

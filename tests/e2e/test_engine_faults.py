@@ -189,3 +189,35 @@ async def test_an_update_the_client_cannot_parse_is_skipped_once(
     lines = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
     assert len(lines) == 1
     assert str(bad["update_id"]) in lines[0] and "kemarin" not in lines[0]
+
+
+async def test_a_press_is_answered_ahead_of_a_surge_of_residents_questions(
+    kentongan: Harness,
+) -> None:
+    """Questions wait on the reply limiter holding the update slots; presses do not queue."""
+    h = kentongan
+    await h.run_due()
+    (group,) = await h.registered_groups(1, members=1)
+    await _broadcast(h)
+    await h.run_due()
+    message = next(m for m in h.world.bot_messages(group) if m.buttons())
+    member = next(u for u in group.members.values() if not u.user.is_bot and u.status == "member")
+    residents = [h.world.add_user(f"Warga {i}", started=True) for i in range(100)]
+    for _ in range(3):
+        for resident in residents:
+            h.world.user_sends(resident, None, "kapan hari pencoblosan?")
+    questions = 3 * len(residents)
+
+    def replies() -> int:
+        return sum(len(h.world.bot_messages(r)) for r in residents)
+
+    # The surge is being worked on: the limiter holds the slots.
+    await h.server.wait_until(lambda: replies() >= 5, timeout=30)
+    query_id = h.world.press_button(
+        member.user, group, message.message_id, message.buttons()[0]["callback_data"]
+    )
+    await h.server.wait_for_callback_answer(query_id, timeout=15)
+    answered_after = replies()
+    # Answered while most questions still wait for their reply, not after all of them.
+    assert answered_after < questions // 2, (answered_after, questions)
+    await h.server.wait_until(lambda: replies() >= questions, timeout=60)
