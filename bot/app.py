@@ -12,7 +12,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -21,11 +20,12 @@ from telegram.ext import (
 
 from bot.context import BotContext, BotData
 from bot.notify import ACK_LABEL, BroadcastNotifier, render_broadcast
+from bot.pacing import SharedRateLimiter
 from bot.sender import TelegramSender, broadcast_bot
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
-from bot.updates import SkippingUpdatesRequest
+from bot.updates import InteractiveFirstProcessor, SkippingUpdatesRequest
 from domain.groups import GROUP_DIRECTORY
 from election.profile import load_profile
 from scheduler.clock import Clock, SystemClock
@@ -72,6 +72,7 @@ def build_application(
             on_paused=notifier.paused,
             on_resumed=notifier.resumed,
         )
+        limiter.attach(broadcasts.pacer, broadcasts.chat_pacer)
         application.bot_data.services = Services(
             settings=settings,
             profile=profile,
@@ -91,6 +92,8 @@ def build_application(
             for close in reversed(services.closers):
                 await close()
 
+    # Replies share the broadcast engine's budget, ahead of broadcasts (bot.pacing).
+    limiter = SharedRateLimiter(max_retries=2)
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
     application: KentonganApp = (
         ApplicationBuilder()
@@ -99,8 +102,8 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
         .context_types(context_types)
-        # Replies to users go through PTB's limiter; broadcasts have their own engine and ledger.
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # Replies and broadcasts share one budget (the engine's pacer), replies first.
+        .rate_limiter(limiter)
         # An update this client cannot parse is skipped once instead of stopping polling.
         .get_updates_request(SkippingUpdatesRequest())
         .concurrent_updates(InteractiveFirstProcessor(8))

@@ -33,6 +33,11 @@ class TelegramLimits:
 
 TELEGRAM = TelegramLimits()
 
+# Pacer priorities above every broadcast's (a broadcast's priority is small: 0 to a few):
+# replies to people first, then edits of what is on screen (ack counts), broadcasts after.
+INTERACTIVE = 1000
+REDRAW = 500
+
 
 class PriorityPacer:
     """Hands out send slots at `rate` per second; higher priority waiters are served first.
