@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from scheduler.ratelimit import TELEGRAM
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'kentongan.db'}"
 DEFAULT_PROFILE = PROJECT_ROOT / "data" / "elections" / "pilkada-2024-kota-malang.toml"
@@ -42,7 +44,7 @@ class Settings(BaseSettings):
     timeline_file: Path = DEFAULT_TIMELINE
     log_level: str = "INFO"
     # Sends per second across all chats; Telegram allows about 30 (1000 with paid broadcasts).
-    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
+    broadcast_rate: float = Field(default=TELEGRAM.per_second, gt=0, le=TELEGRAM.paid_per_second)
     paid_broadcast: bool = False
 
     @field_validator("telegram_bot_token")
