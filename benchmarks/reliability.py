@@ -16,11 +16,13 @@ The local Bot API server runs in a process of its own (Telegram's limits on). Pa
 - ``stop``: ``python -m bot run`` in paid mode (1000/s) gets SIGTERM mid-broadcast: time to
   exit, exit code; restarted, duplicates after it finished.
 
-Mixed load (broadcast + questions + presses) is not measured here yet; see
-``benchmarks/acks_burst.py`` for presses.
+- ``mixed``: ``python -m bot run`` sending a ``--mixed-groups`` (5,000) broadcast while 20
+  residents a second ask a question and 50 presses a second arrive: broadcast msg/s, 429s,
+  reply latency p50/p99, press answer latency p99 (from the server's recorded calls).
 
 Exits 1 when a target is missed: 0 lost and 0 duplicated, resume ≤ 5 s; every group once
-or duplicates ≤ in flight, takeover ≤ 15 s; exit ≤ 10 s with code 0, 0 duplicates.
+or duplicates ≤ in flight, takeover ≤ 15 s; exit ≤ 10 s with code 0, 0 duplicates; press
+p99 < 1 s, 0 429s, broadcast ≥ 28 msg/s.
 """
 
 from __future__ import annotations
@@ -58,10 +60,14 @@ def _serve(conn: Connection, groups: int) -> None:
         await server.start()
         world = server.world
         ids = []
+        members = {}
         for i in range(groups):
-            chat = world.add_group(f"RW {i + 1:05d}", "supergroup")
+            member = world.add_user(f"Warga RW {i + 1}")
+            chat = world.add_group(f"RW {i + 1:05d}", "supergroup", members=[member])
             chat.bot_member = Member(world.bot, "member")
             ids.append(chat.id)
+            members[chat.id] = member
+        residents = [world.add_user(f"Penduduk {i}", started=True) for i in range(400)]
         conn.send((server.api_url, server.file_url, server.token, tuple(ids)))
         loop = asyncio.get_running_loop()
         while True:
@@ -77,6 +83,8 @@ def _serve(conn: Connection, groups: int) -> None:
             elif command == "first_ok_after":
                 ok = [c.at for c in server.calls if c.method == "sendMessage" and c.ok]
                 conn.send(min((t for t in ok if t >= arg), default=None))
+            elif command == "mixed":
+                conn.send(await _mixed_load(server, ids, members, residents, *arg))
             elif command == "copies":
                 conn.send(
                     Counter(
@@ -90,6 +98,79 @@ def _serve(conn: Connection, groups: int) -> None:
         conn.send("stopped")
 
     asyncio.run(main())
+
+
+async def _mixed_load(
+    server: BotApiServer,
+    ids: list[int],
+    members: dict[int, Any],
+    residents: list[Any],
+    questions_per_s: float,
+    presses_per_s: float,
+    seconds: float,
+) -> dict[str, Any]:
+    """Residents ask and members press while a broadcast runs; latencies from the calls."""
+    world = server.world
+    loop = asyncio.get_running_loop()
+    asked: list[tuple[int, float]] = []
+    pressed: list[tuple[str, float]] = []
+    start_calls = len(server.calls)
+    began = time.time()
+    end = loop.time() + seconds
+    q_next = p_next = loop.time()
+    nq = np = 0
+    while loop.time() < end:
+        now = loop.time()
+        if now >= q_next:
+            resident = residents[nq % len(residents)]
+            world.user_sends(resident, None, "kapan hari pencoblosan?")
+            asked.append((resident.id, time.time()))
+            nq += 1
+            q_next += 1 / questions_per_s
+        if now >= p_next:
+            for _ in range(len(ids)):
+                chat_id = ids[np % len(ids)]
+                np += 1
+                sent = [m for m in world.chats[chat_id].messages.values() if m.from_bot_self]
+                if sent and sent[0].buttons():
+                    data = sent[0].buttons()[0]["callback_data"]
+                    query = world.press_button(members[chat_id], chat_id, sent[0].message_id, data)
+                    pressed.append((query, time.time()))
+                    break
+            p_next += 1 / presses_per_s
+        await asyncio.sleep(max(0.0, min(q_next, p_next) - loop.time()))
+    await asyncio.sleep(20)  # let the last answers come
+    calls = server.calls[start_calls:]
+    replies: dict[int, list[float]] = {}
+    answers: dict[str, float] = {}
+    broadcast_ok = 0
+    for c in calls:
+        done = c.at + c.duration
+        if c.method == "sendMessage" and c.ok:
+            chat = int(c.params.get("chat_id", 0))
+            if chat > 0:
+                replies.setdefault(chat, []).append(done)
+            elif c.at <= began + seconds:
+                broadcast_ok += 1
+        elif c.method == "answerCallbackQuery" and c.ok:
+            answers[str(c.params.get("callback_query_id"))] = done
+    reply_latency = []
+    for user_id, at in asked:
+        later = [t for t in replies.get(user_id, []) if t >= at]
+        if later:
+            reply_latency.append(min(later) - at)
+            replies[user_id].remove(min(later))
+    press_latency = [answers[q] - at for q, at in pressed if q in answers]
+    return {
+        "questions": len(asked),
+        "replied": len(reply_latency),
+        "presses": len(pressed),
+        "answered": len(press_latency),
+        "reply": sorted(reply_latency),
+        "press": sorted(press_latency),
+        "broadcast_rate": broadcast_ok / seconds,
+        "too_many": sum(1 for c in calls if c.status == 429),
+    }
 
 
 class Server:
@@ -473,10 +554,30 @@ async def _graceful_stop(server: Server, tmp: Path) -> StopRow:
     )
 
 
-def _program_child(conn: Connection, groups: int, kind: str) -> None:
+async def _mixed(server: Server, tmp: Path, seconds: float) -> dict[str, Any]:
+    url = f"sqlite+aiosqlite:///{tmp / 'mixed.db'}"
+    db, _sessions, _broadcast_id = await _seed(url, server.chat_ids)
+    process = await _bot(_env(server, url), tmp / "mixed.log")
+    try:
+
+        async def started() -> bool:
+            return int(await server.aask("sent")) >= 30
+
+        await _until(started, bound=120)
+        result: dict[str, Any] = await server.aask("mixed", (20.0, 50.0, seconds))
+    finally:
+        await _stop(process)
+        await db.dispose()
+    return result
+
+
+def _program_child(conn: Connection, groups: int, kind: str, seconds: float = 60.0) -> None:
     server = Server(groups)
     try:
         with tempfile.TemporaryDirectory(prefix="kentongan-rel-") as tmp:
+            if kind == "mixed":
+                conn.send(asyncio.run(_mixed(server, Path(tmp), seconds)))
+                return
             part = _failover if kind == "failover" else _graceful_stop
             conn.send(asyncio.run(part(server, Path(tmp))))
     finally:
@@ -497,11 +598,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--outage", type=float, nargs="+", default=[30.0, 120.0])
     p.add_argument("--failover-groups", type=int, default=1000)
     p.add_argument("--stop-groups", type=int, default=5000)
-    p.add_argument("--parts", nargs="+", default=["outage", "failover", "stop"])
+    p.add_argument("--mixed-groups", type=int, default=5000)
+    p.add_argument("--mixed-seconds", type=float, default=60.0)
+    p.add_argument("--parts", nargs="+", default=["outage", "failover", "stop", "mixed"])
     args = p.parse_args(argv)
     if args.quick:
         args.groups, args.outage = 300, [5.0]
         args.failover_groups, args.stop_groups = 300, 1500
+        args.mixed_groups, args.mixed_seconds = 1000, 15.0
     missed: list[str] = []
 
     if "outage" in args.parts:
@@ -551,6 +655,33 @@ def main(argv: list[str] | None = None) -> int:
             missed.append(f"stop: exit {st.exit_code} after {st.exit_seconds:.1f} s")
         if st.duplicated or st.lost:
             missed.append(f"stop: {st.lost} lost, {st.duplicated} duplicated")
+
+    if "mixed" in args.parts:
+        mx: dict[str, Any] = _in_process(
+            _program_child, args.mixed_groups, "mixed", args.mixed_seconds
+        )
+
+        def pct(values: list[float], q: float) -> float | None:
+            return values[min(len(values) - 1, int(q * len(values)))] if values else None
+
+        print(
+            f"mixed: {args.mixed_groups}-group broadcast + 20 questions/s + 50 presses/s "
+            f"for {args.mixed_seconds:.0f} s"
+        )
+        print(
+            f"  broadcast {mx['broadcast_rate']:.1f} msg/s; 429s {mx['too_many']}; replies "
+            f"{mx['replied']}/{mx['questions']} p50 {_fmt(pct(mx['reply'], 0.5))} p99 "
+            f"{_fmt(pct(mx['reply'], 0.99))}; presses {mx['answered']}/{mx['presses']} p99 "
+            f"{_fmt(pct(mx['press'], 0.99))}"
+        )
+        print("  baseline (issue 9, before): 0 of 50 presses answered within 15 s; 429s")
+        p99 = pct(mx["press"], 0.99)
+        if p99 is None or p99 >= 1.0 or mx["answered"] < mx["presses"]:
+            missed.append(f"mixed: press p99 {_fmt(p99)}, {mx['answered']}/{mx['presses']}")
+        if mx["too_many"]:
+            missed.append(f"mixed: {mx['too_many']} 429s")
+        if mx["broadcast_rate"] < 28:
+            missed.append(f"mixed: broadcast {mx['broadcast_rate']:.1f} msg/s < 28")
 
     for line in missed:
         print(f"MISSED: {line}")
