@@ -17,7 +17,8 @@ The local Bot API server runs in a process of its own (Telegram's limits on). Pa
   exit, exit code; restarted, duplicates after it finished.
 
 - ``mixed``: ``python -m bot run`` sending a ``--mixed-groups`` (5,000) broadcast while 20
-  residents a second ask a question and 50 presses a second arrive: broadcast msg/s, 429s,
+  residents a second ask a question and 50 presses a second arrive: msg/s (all, and of the
+  broadcast: replies share the one budget, so the broadcast gets what they leave), 429s,
   reply latency p50/p99, press answer latency p99 (from the server's recorded calls).
 
 Exits 1 when a target is missed: 0 lost and 0 duplicated, resume ≤ 5 s; every group once
@@ -143,11 +144,13 @@ async def _mixed_load(
     calls = server.calls[start_calls:]
     replies: dict[int, list[float]] = {}
     answers: dict[str, float] = {}
-    broadcast_ok = 0
+    broadcast_ok = total_ok = 0
     for c in calls:
         done = c.at + c.duration
         if c.method == "sendMessage" and c.ok:
             chat = int(c.params.get("chat_id", 0))
+            if c.at <= began + seconds:
+                total_ok += 1
             if chat > 0:
                 replies.setdefault(chat, []).append(done)
             elif c.at <= began + seconds:
@@ -169,6 +172,7 @@ async def _mixed_load(
         "reply": sorted(reply_latency),
         "press": sorted(press_latency),
         "broadcast_rate": broadcast_ok / seconds,
+        "total_rate": total_ok / seconds,
         "too_many": sum(1 for c in calls if c.status == 429),
     }
 
@@ -669,7 +673,8 @@ def main(argv: list[str] | None = None) -> int:
             f"for {args.mixed_seconds:.0f} s"
         )
         print(
-            f"  broadcast {mx['broadcast_rate']:.1f} msg/s; 429s {mx['too_many']}; replies "
+            f"  all messages {mx['total_rate']:.1f} msg/s (broadcast "
+            f"{mx['broadcast_rate']:.1f}, the rest replies); 429s {mx['too_many']}; replies "
             f"{mx['replied']}/{mx['questions']} p50 {_fmt(pct(mx['reply'], 0.5))} p99 "
             f"{_fmt(pct(mx['reply'], 0.99))}; presses {mx['answered']}/{mx['presses']} p99 "
             f"{_fmt(pct(mx['press'], 0.99))}"
@@ -680,8 +685,9 @@ def main(argv: list[str] | None = None) -> int:
             missed.append(f"mixed: press p99 {_fmt(p99)}, {mx['answered']}/{mx['presses']}")
         if mx["too_many"]:
             missed.append(f"mixed: {mx['too_many']} 429s")
-        if mx["broadcast_rate"] < 28:
-            missed.append(f"mixed: broadcast {mx['broadcast_rate']:.1f} msg/s < 28")
+        # One budget of ~30/s: replies take their share first, the broadcast the rest.
+        if mx["total_rate"] < 28:
+            missed.append(f"mixed: {mx['total_rate']:.1f} msg/s in all < 28")
 
     for line in missed:
         print(f"MISSED: {line}")

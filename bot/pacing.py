@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -25,6 +26,30 @@ log = logging.getLogger(__name__)
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class PrivateChatPacer:
+    """A token bucket per private chat: `rate` a second, `burst` at once."""
+
+    def __init__(self, rate: float, *, burst: int = 3) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._state: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
+
+    def take(self, chat_id: int) -> float:
+        """Take a token now; how long to wait before sending (0: at once)."""
+        now = time.monotonic()
+        tokens, at = self._state.get(chat_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate) - 1.0
+        self._state[chat_id] = (tokens, now)
+        if len(self._state) > 50_000:  # forget chats idle long enough to be full again
+            horizon = now - self.burst / self.rate
+            self._state = {c: v for c, v in self._state.items() if v[1] > horizon}
+        return 0.0 if tokens >= 0 else -tokens / self.rate
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        now = time.monotonic()
+        self._state[chat_id] = (-seconds * self.rate, now)
+
+
 class SharedRateLimiter(BaseRateLimiter[int]):
     """Replies through the engine's pacer; `attach` it in post_init once the engine exists."""
 
@@ -32,6 +57,7 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         self.max_retries = max_retries
         self._pacers: list[PriorityPacer] = [PriorityPacer(TELEGRAM.broadcast_rate())]
         self._groups = ChatPacer(TELEGRAM.per_group_per_minute)
+        self._private = PrivateChatPacer(TELEGRAM.per_private_per_second, burst=3)
 
     def attach(self, pacer: PriorityPacer, groups: ChatPacer) -> None:
         """Share the engine's budget. When the engine may go faster than Telegram allows
@@ -59,7 +85,10 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         retries = rate_limit_args if rate_limit_args is not None else self.max_retries
-        priority = REDRAW if endpoint.startswith("edit") else INTERACTIVE
+        # A redraw in a group (a count on a button) may wait; in a private chat an edit is the
+        # answer to what the person just did, and must not be overtaken by a later message.
+        group = isinstance(chat_id, int) and chat_id < 0
+        priority = REDRAW if group and endpoint.startswith("edit") else INTERACTIVE
         for attempt in range(retries + 1):
             if chat_id is not None:
                 await self._wait_turn(chat_id, priority)
@@ -76,6 +105,11 @@ class SharedRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
     async def _wait_turn(self, chat_id: Any, priority: int) -> None:
+        if isinstance(chat_id, int) and chat_id > 0:
+            # About one message a second into a private chat (a short burst is tolerated).
+            delay = self._private.take(chat_id)
+            if delay > 0:
+                await asyncio.sleep(delay)
         if isinstance(chat_id, int) and chat_id < 0:
             delay = self._groups.delay_for(chat_id)
             while delay > 0:  # the group's 20 a minute, shared with broadcasts to it
