@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -70,9 +71,9 @@ class InstanceLease:
                 .values(heartbeat_at=now, expires_at=until)
                 .execution_options(synchronize_session=False)
             )
-            taken = (
-                mine.rowcount
-                or (
+            taken = _rows(mine)
+            if not taken:  # not ours: take it if it ran out
+                taken = _rows(
                     await session.execute(
                         update(LeaseRow)
                         .where(LeaseRow.name == self.name, LeaseRow.expires_at < now)
@@ -81,12 +82,11 @@ class InstanceLease:
                         )
                         .execution_options(synchronize_session=False)
                     )
-                ).rowcount
-            )
+                )
             if not taken:
                 dialect = session.get_bind().dialect.name
                 insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-                taken = (
+                taken = _rows(
                     await session.execute(
                         insert(LeaseRow)
                         .values(
@@ -98,7 +98,7 @@ class InstanceLease:
                         )
                         .on_conflict_do_nothing(index_elements=["name"])
                     )
-                ).rowcount
+                )
             if taken:
                 if not self.held:
                     self.held_since = now
@@ -122,7 +122,7 @@ class InstanceLease:
                     .values(heartbeat_at=now, expires_at=now + timedelta(seconds=self.ttl))
                     .execution_options(synchronize_session=False)
                 )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return _rows(result)
 
         renewed = bool(await retrying(go, "renewing the instance lease", give_up_after=self.ttl))
         self.held = renewed
@@ -144,3 +144,8 @@ class InstanceLease:
 
         await retrying(go, "releasing the instance lease", give_up_after=5.0)
         self.held = False
+
+
+def _rows(result: Any) -> int:
+    """Rows an UPDATE or INSERT touched (a CursorResult's rowcount)."""
+    return int(getattr(result, "rowcount", 0) or 0)
