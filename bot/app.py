@@ -10,10 +10,8 @@ from typing import Any
 # and our warnings-as-errors tests honest. Set before telegram is imported.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -23,13 +21,16 @@ from telegram.ext import (
 from bot.context import BotContext, BotData
 from bot.http_sender import TelegramSender, broadcast_bot
 from bot.notify import BroadcastNotifier, ack_label, render_broadcast
+from bot.pacing import SharedRateLimiter
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
+from bot.updates import InteractiveFirstProcessor, SkippingUpdatesRequest
 from domain.groups import GROUP_DIRECTORY
 from election.profile import load_profile
 from scheduler.clock import Clock, SystemClock
 from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.ratelimit import TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def build_application(
             settings.database_url, settings.admin_ids, clock.now()
         )
         config = engine_config or EngineConfig(
-            rate=settings.broadcast_rate * 0.985, paid=settings.paid_broadcast
+            rate=TELEGRAM.broadcast_rate(settings.broadcast_rate), paid=settings.paid_broadcast
         )
         sender_bot = broadcast_bot(
             settings.token, settings.telegram_base_url, settings.base_file_url, config.workers + 4
@@ -68,7 +69,10 @@ def build_application(
             ack_label=ack_label(),
             config=config,
             on_finished=notifier.finished,
+            on_paused=notifier.paused,
+            on_resumed=notifier.resumed,
         )
+        limiter.attach(broadcasts.pacer, broadcasts.chat_pacer)
         application.bot_data.services = Services(
             settings=settings,
             profile=profile,
@@ -88,6 +92,8 @@ def build_application(
             for close in reversed(services.closers):
                 await close()
 
+    # Replies share the broadcast engine's budget, ahead of broadcasts (bot.pacing).
+    limiter = SharedRateLimiter(max_retries=2)
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
     application: KentonganApp = (
         ApplicationBuilder()
@@ -96,9 +102,11 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
         .context_types(context_types)
-        # Replies to users go through PTB's limiter; broadcasts have their own engine and ledger.
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        .concurrent_updates(8)
+        # Replies and broadcasts share one budget (the engine's pacer), replies first.
+        .rate_limiter(limiter)
+        # An update this client cannot parse is skipped once instead of stopping polling.
+        .get_updates_request(SkippingUpdatesRequest())
+        .concurrent_updates(InteractiveFirstProcessor(8))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -111,7 +119,11 @@ def build_application(
     return application
 
 
-def run_polling(settings: Settings) -> None:
-    application = build_application(settings)
+def run_polling(settings: Settings) -> int:
+    """Long polling as the one active instance (a standby until then); exit code."""
+    import asyncio
+
+    from bot.instance import serve
+
     log.info("kentongan starting against %s", settings.telegram_base_url.split("/bot")[0])
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return asyncio.run(serve(settings, lambda: build_application(settings)))

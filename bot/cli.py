@@ -34,8 +34,8 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         return 0
     from bot.app import run_polling
 
-    run_polling(settings)
-    return 0
+    settings.token  # noqa: B018 - fails early with one clear line when the token is missing
+    return run_polling(settings)
 
 
 def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ class BotData:
 
     def __init__(self) -> None:
         self.services: Services | None = None
+        # bot.instance.Instance when run as `python -m bot run` (role, lease, engine state).
+        self.instance: Any = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

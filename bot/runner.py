@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.updates import PollingErrors
+
 
 @asynccontextmanager
 async def polling(
@@ -23,12 +25,21 @@ async def polling(
             await application.post_init(application)
         assert application.updater is not None
         await application.updater.start_polling(
-            poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            error_callback=PollingErrors(),
         )
         await application.start()
         try:
             yield
         finally:
+            # Before the updater and the JobQueue stop (which waits for running jobs): a
+            # broadcast in progress stops claiming, finishes what is in flight, gives back
+            # the rest (bot.instance: a graceful stop).
+            services = application.bot_data.services
+            if services is not None:
+                await services.broadcasts.shutdown()
             await application.updater.stop()
             await application.stop()
             if application.post_shutdown is not None:

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from election.resources import shipped_profile, shipped_regions, shipped_timeline
+from scheduler.ratelimit import TELEGRAM
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROFILE = shipped_profile()
@@ -91,7 +92,7 @@ class Settings(BaseSettings):
     # profile's election day (UU 27/2022: kept no longer than their purpose needs).
     retention_days: int = Field(default=90, ge=0, le=3650)
     # Sends per second across all chats; Telegram allows about 30 (1000 with paid broadcasts).
-    broadcast_rate: float = Field(default=30.0, gt=0, le=1000)
+    broadcast_rate: float = Field(default=TELEGRAM.per_second, gt=0, le=TELEGRAM.paid_per_second)
     paid_broadcast: bool = False
 
     @field_validator("telegram_bot_token")

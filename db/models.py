@@ -220,6 +220,10 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who holds the claim of a `sending` row, and until when (wall-clock UTC, renewed while the
+    # holder lives): a row whose claim has run out is a crash leftover anyone may claim again.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -228,6 +232,22 @@ class Delivery(Base):
         Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
         Index("ix_deliveries_chat_message", "chat_id", "telegram_message_id"),
     )
+
+
+class InstanceLease(Base):
+    """Which running copy of the bot is the active one (polls, schedules, sends).
+
+    Times are wall-clock UTC (never the replaceable election clock): a lease is about whether a
+    process is alive. The holder renews it; another copy takes it only once it has expired.
+    """
+
+    __tablename__ = "instance_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Acknowledgement(Base):

@@ -9,6 +9,7 @@ handful of SQLite commits instead of one each.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
 from db.models import Acknowledgement, Delivery, DeliveryStatus
+from db.retry import retrying
 from scheduler.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -207,7 +209,11 @@ class AckWriter:
             del self._presses[: len(batch)]
             admins, self._admins = self._admins, []
             try:
-                results = await self._write([p for p, _ in batch], admins)
+                # A lock held past the busy timeout delays the batch; it is not lost.
+                results = await retrying(
+                    functools.partial(self._write, [p for p, _ in batch], admins),
+                    "writing acknowledgements",
+                )
             except Exception as exc:
                 log.exception("writing %d acknowledgement(s) failed", len(batch))
                 for _, future in batch:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,10 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import SessionFactory
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Group
+from db.retry import retrying
 from scheduler.audience import Audience
-from scheduler.clock import Clock
-from scheduler.ledger import ResultWriter, claim
-from scheduler.ratelimit import ChatPacer, PriorityPacer
+from scheduler.breaker import CircuitBreaker
+from scheduler.clock import Clock, SystemClock
+from scheduler.ledger import (
+    Claimed,
+    ResultWriter,
+    claim_next,
+    open_deliveries,
+    release_claims,
+    renew_claims,
+)
+from scheduler.ratelimit import TELEGRAM, ChatPacer, PriorityPacer
 from scheduler.sender import GroupDirectory, Outcome, OutgoingMessage, Sender
 
 log = logging.getLogger(__name__)
@@ -30,6 +42,13 @@ log = logging.getLogger(__name__)
 ACK_PREFIX = "ack:"
 TERMINAL = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED, BroadcastStatus.SKIPPED)
 NOT_APPROVED = (BroadcastStatus.DRAFT, BroadcastStatus.AWAITING_APPROVAL)
+# The reason a delivery fails when its broadcast expires while Telegram cannot be reached.
+UNREACHABLE_EXPIRED = "kedaluwarsa saat Telegram tidak terjangkau"
+
+
+def new_holder_id() -> str:
+    """Who claims: host, process and a random part (a restarted process is someone else)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def ack_callback_data(broadcast_id: int) -> str:
@@ -39,10 +58,12 @@ def ack_callback_data(broadcast_id: int) -> str:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    # Telegram allows about 30 messages a second; a hair under keeps 429s away.
-    rate: float = 29.5
-    per_chat_per_minute: int = 20
+    # Sends per second; Telegram's limit with its safety margin (scheduler.ratelimit.TELEGRAM).
+    rate: float = TELEGRAM.broadcast_rate()
+    per_chat_per_minute: int = TELEGRAM.per_group_per_minute
     workers: int = 24
+    # Transient failures never fail a delivery of a broadcast that expires: it is retried until
+    # the expiry. Only a broadcast without an expiry gives up after this many attempts.
     max_attempts: int = 5
     max_retry_after_waits: int = 10
     backoff_base: float = 0.5
@@ -56,6 +77,18 @@ class EngineConfig:
     # write (0.2 s: 6 messages at 30/s); each write is a transaction, and at 30/s writing
     # every 50 ms cost more CPU than the sends themselves.
     result_interval: float = 0.2
+    # A claim lives this long (wall clock) unless its engine renews it (every third of it):
+    # after a crash, another engine may take the rows once it is over.
+    claim_ttl: float = 10.0
+    # How often an engine with nothing to claim looks again while others still hold rows.
+    claim_poll: float = 0.5
+    # The circuit breaker: consecutive transient failures that mean "Telegram is unreachable",
+    # and the pause between probes while it is.
+    breaker_threshold: int = 8
+    probe_min: float = 0.5
+    probe_max: float = 3.0
+    # A graceful stop waits this long for sends in flight before cutting them off.
+    stop_grace: float = 5.0
 
     @property
     def batch(self) -> int:
@@ -70,6 +103,8 @@ class BroadcastSummary:
     status: BroadcastStatus
     reason: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    # Whether this run ended the broadcast (another engine may have ended it first).
+    finished_here: bool = field(default=False, compare=False, repr=False)
 
     @property
     def sent(self) -> int:
@@ -95,6 +130,9 @@ class _Item:
 
 Renderer = Callable[[Broadcast], str]
 FinishedHook = Callable[[BroadcastSummary, Broadcast], Awaitable[None]]
+# Sending paused (Telegram unreachable) / resumed after `seconds`: told once per outage.
+PausedHook = Callable[[], Awaitable[None]]
+ResumedHook = Callable[[float], Awaitable[None]]
 
 
 class BroadcastEngine:
@@ -109,6 +147,10 @@ class BroadcastEngine:
         ack_label: str = "✅ Sudah dibaca",
         config: EngineConfig | None = None,
         on_finished: FinishedHook | None = None,
+        on_paused: PausedHook | None = None,
+        on_resumed: ResumedHook | None = None,
+        holder: str | None = None,
+        wall_clock: Clock | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -118,15 +160,39 @@ class BroadcastEngine:
         self.ack_label = ack_label
         self.config = config or EngineConfig()
         self.on_finished = on_finished
+        self.on_paused = on_paused
+        self.on_resumed = on_resumed
+        # Claims are about which process is alive: wall-clock time, even when `clock` is a
+        # rehearsal's or a test's.
+        self.holder = holder or new_holder_id()
+        self.wall_clock = wall_clock or SystemClock()
         self.pacer = PriorityPacer(self.config.rate)
         self.chat_pacer = ChatPacer(self.config.per_chat_per_minute)
+        self.breaker = CircuitBreaker(
+            threshold=self.config.breaker_threshold,
+            probe_min=self.config.probe_min,
+            probe_max=self.config.probe_max,
+            on_open=self._paused,
+            on_close=self._resumed,
+        )
+        # For a health endpoint: plain attributes, read at any time.
+        self.closing = False
+        self.last_contact: datetime | None = None  # wall clock of Telegram's last answer
         self._running: dict[int, asyncio.Task[BroadcastSummary]] = {}
         self._stopping: set[int] = set()
+        self._hooks: set[asyncio.Task[None]] = set()
+
+    @property
+    def paused(self) -> bool:
+        """Sending is paused because Telegram cannot be reached."""
+        return self.breaker.is_open
 
     # -- public -------------------------------------------------------------------------------
 
     async def run(self, broadcast_id: int) -> BroadcastSummary:
         """Send a broadcast, or resume it; concurrent calls for one broadcast share one run."""
+        if self.closing:
+            return await self.summary(broadcast_id)
         task = self._running.get(broadcast_id)
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._run(broadcast_id))
@@ -153,6 +219,22 @@ class BroadcastEngine:
                 broadcast.finished_at = now
         self._stopping.discard(broadcast_id)
 
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Graceful stop: claim nothing more, let sends in flight finish (at most `grace`
+        seconds), write every result and give back what was claimed but not sent."""
+        self.closing = True
+        self.breaker.wake()
+        tasks = [t for t in self._running.values() if not t.done()]
+        if tasks:
+            grace = self.config.stop_grace if grace is None else grace
+            _done, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5.0)
+        for hook in list(self._hooks):
+            hook.cancel()
+
     async def summary(self, broadcast_id: int) -> BroadcastSummary:
         async with self.sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
@@ -163,25 +245,62 @@ class BroadcastEngine:
     # -- the run ------------------------------------------------------------------------------
 
     async def _run(self, broadcast_id: int) -> BroadcastSummary:
-        prepared = await self._prepare(broadcast_id)
+        prepared = await retrying(lambda: self._prepare(broadcast_id), "preparing a broadcast")
         if isinstance(prepared, BroadcastSummary):
             return prepared
         text, priority, expires_at = prepared
-        items = await self._pending_items(broadcast_id)
-        writer = ResultWriter(self.sessions, self.clock, self.config.result_interval)
+        writer = ResultWriter(
+            self.sessions, self.clock, self.config.result_interval, holder=self.holder
+        )
         writer.start()
+        renewer = asyncio.get_running_loop().create_task(self._renew_claims(broadcast_id))
+        # Sends whose request was cut off: they may have gone out, so they are not given back.
+        unknown: set[int] = set()
         try:
-            await self._send_all(broadcast_id, items, text, priority, expires_at, writer)
+            await self._send_all(broadcast_id, text, priority, expires_at, writer, unknown)
         finally:
+            renewer.cancel()
             await writer.close()
+            if self.closing or broadcast_id in self._stopping:
+                released = await retrying(
+                    lambda: release_claims(self.sessions, broadcast_id, self.holder, unknown),
+                    "giving back claims",
+                )
+                if released:
+                    log.info(
+                        "broadcast %s: %d claimed deliveries given back", broadcast_id, released
+                    )
         return await self._finish(broadcast_id)
+
+    async def _renew_claims(self, broadcast_id: int) -> None:
+        interval = self.config.claim_ttl / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await retrying(
+                    lambda: renew_claims(
+                        self.sessions,
+                        broadcast_id,
+                        self.holder,
+                        self.wall_clock.now(),
+                        self.config.claim_ttl,
+                    ),
+                    "renewing claims",
+                    give_up_after=self.config.claim_ttl,
+                )
+            except Exception:
+                log.exception("renewing the claims of broadcast %s failed", broadcast_id)
 
     async def _prepare(
         self, broadcast_id: int
     ) -> BroadcastSummary | tuple[str, int, datetime | None]:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
+            # Locked (PostgreSQL; SQLite has one writer anyway): two engines starting the same
+            # broadcast at once take turns, and the second finds it RUNNING.
+            broadcast = await session.get(
+                Broadcast, broadcast_id, with_for_update=True, populate_existing=True
+            )
             if broadcast is None:
                 raise LookupError(f"broadcast {broadcast_id} does not exist")
             if broadcast.status in TERMINAL or broadcast.status in NOT_APPROVED:
@@ -203,18 +322,8 @@ class BroadcastEngine:
                     session, broadcast_id, _expired_reason(broadcast, "while resuming"), now
                 )
                 return await self._finish_in(session, broadcast, now)
-            else:
-                # Resuming after a crash: claimed sends may or may not have gone out; sending
-                # them again risks a duplicate, not sending risks a loss. Telegram cannot tell
-                # us which, and a duplicate reminder harms less than a missing one.
-                await session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.broadcast_id == broadcast_id,
-                        Delivery.status == DeliveryStatus.SENDING,
-                    )
-                    .values(status=DeliveryStatus.PENDING, updated_at=now)
-                )
+            # RUNNING and not expired: resuming, here or in a second engine. Rows another engine
+            # claimed are left alone; those whose claim ran out (a crash) are claimed again.
             return broadcast.text or "", broadcast.priority, broadcast.expires_at
 
     async def _create_deliveries(
@@ -242,41 +351,37 @@ class BroadcastEngine:
             )
         )
 
-    async def _pending_items(self, broadcast_id: int) -> list[_Item]:
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Delivery.id, Delivery.group_id, Group.chat_id, Delivery.attempts)
-                    .join(Group, Group.id == Delivery.group_id)
-                    .where(
-                        Delivery.broadcast_id == broadcast_id,
-                        Delivery.status == DeliveryStatus.PENDING,
-                    )
-                    .order_by(Delivery.id)
-                )
-            ).all()
-        return [_Item(d, g, c, a) for d, g, c, a in rows]
-
     async def _send_all(
         self,
         broadcast_id: int,
-        items: list[_Item],
         text: str,
         priority: int,
         expires_at: datetime | None,
         writer: ResultWriter,
+        unknown: set[int],
     ) -> None:
         queue: asyncio.Queue[_Item] = asyncio.Queue()
         ack_data = ack_callback_data(broadcast_id)
-        unclaimed = list(reversed(items))
         claim_lock = asyncio.Lock()
-        retrying: set[asyncio.Task[None]] = set()
+        retrying_tasks: set[asyncio.Task[None]] = set()
+        held: set[int] = set()  # delivery ids this run holds: queued, in flight, waiting
 
         def stopped() -> bool:
-            return broadcast_id in self._stopping
+            return broadcast_id in self._stopping or self.closing
 
         def expired() -> bool:
             return expires_at is not None and self.clock.now() >= expires_at
+
+        async def claim_batch() -> list[Claimed] | None:
+            return await claim_next(
+                self.sessions,
+                broadcast_id,
+                self.config.batch,
+                holder=self.holder,
+                now=self.clock.now(),
+                lease_now=self.wall_clock.now(),
+                ttl=self.config.claim_ttl,
+            )
 
         async def next_item() -> _Item | None:
             # Claims run ahead of sends by at most one batch: that bounds crash duplicates.
@@ -286,26 +391,34 @@ class BroadcastEngine:
                 if not queue.empty():
                     return queue.get_nowait()
                 async with claim_lock:
-                    if queue.empty() and unclaimed:
-                        batch = [
-                            unclaimed.pop() for _ in range(min(len(unclaimed), self.config.batch))
-                        ]
-                        claimed = await claim(
-                            self.sessions,
-                            broadcast_id,
-                            [i.delivery_id for i in batch],
-                            self.clock.now(),
-                        )
-                        if not claimed:  # cancelled in the database, maybe by another process
-                            self._stopping.add(broadcast_id)
-                            return None
-                        for item in batch:
-                            queue.put_nowait(item)
+                    if not queue.empty():
                         continue
-                if queue.empty():
-                    if not retrying:
+                    claimed = await retrying(claim_batch, "claiming deliveries")
+                    if claimed is None:  # cancelled in the database, maybe by another process
+                        self._stopping.add(broadcast_id)
                         return None
-                    await asyncio.wait(set(retrying), return_when=asyncio.FIRST_COMPLETED)
+                    fresh = [c for c in claimed if c.delivery_id not in held]
+                    for c in fresh:
+                        held.add(c.delivery_id)
+                        queue.put_nowait(_Item(c.delivery_id, c.group_id, c.chat_id, c.attempts))
+                    # A retry may have come back while the claim ran: look at the queue again.
+                    if fresh or not queue.empty():
+                        continue
+                    if not retrying_tasks:
+                        if held:  # the other workers' sends in flight: they finish the run
+                            return None
+                        # Nothing left here; is anyone else (another engine, or a dead one whose
+                        # claims have not run out yet) still holding rows of this broadcast?
+                        if not await open_deliveries(self.sessions, broadcast_id):
+                            return None
+                if retrying_tasks:
+                    await asyncio.wait(
+                        set(retrying_tasks),
+                        timeout=self.config.claim_poll,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                else:
+                    await asyncio.sleep(self.config.claim_poll)
 
         def later(item: _Item, delay: float) -> None:
             async def _requeue() -> None:
@@ -313,12 +426,27 @@ class BroadcastEngine:
                 queue.put_nowait(item)
 
             task = asyncio.get_running_loop().create_task(_requeue())
-            retrying.add(task)
-            task.add_done_callback(retrying.discard)
+            retrying_tasks.add(task)
+            task.add_done_callback(retrying_tasks.discard)
+
+        def done(item: _Item) -> None:
+            held.discard(item.delivery_id)
 
         async def worker() -> None:
             while (item := await next_item()) is not None:
-                await self._send_one(item, text, priority, ack_data, writer, later, queue)
+                await self._send_one(
+                    item,
+                    text,
+                    priority,
+                    ack_data,
+                    writer,
+                    later,
+                    queue,
+                    done,
+                    unknown,
+                    give_up=lambda: stopped() or expired(),
+                    never_expires=expires_at is None,
+                )
 
         workers = [asyncio.create_task(worker()) for _ in range(self.config.workers)]
         try:
@@ -326,14 +454,36 @@ class BroadcastEngine:
         finally:
             for task in workers:
                 task.cancel()
-            for task in list(retrying):
+            for task in list(retrying_tasks):
                 task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         if expired() and not stopped():
-            async with self.sessions.begin() as session:
-                await writer.flush()
-                await self._skip_remaining(
-                    session, broadcast_id, "kedaluwarsa sebelum terkirim", self.clock.now()
+            await writer.flush()
+            if self.breaker.is_open:
+                await retrying(
+                    lambda: self._fail_remaining(broadcast_id, UNREACHABLE_EXPIRED),
+                    "failing expired deliveries",
                 )
+            else:
+                async with self.sessions.begin() as session:
+                    await self._skip_remaining(
+                        session, broadcast_id, "kedaluwarsa sebelum terkirim", self.clock.now()
+                    )
+
+    async def _fail_remaining(self, broadcast_id: int, reason: str) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.broadcast_id == broadcast_id,
+                    Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+                )
+                .values(
+                    status=DeliveryStatus.FAILED,
+                    last_error=reason[:255],
+                    updated_at=self.clock.now(),
+                )
+            )
 
     async def _send_one(
         self,
@@ -344,26 +494,52 @@ class BroadcastEngine:
         writer: ResultWriter,
         later: Callable[[_Item, float], None],
         queue: asyncio.Queue[_Item],
+        done: Callable[[_Item], None],
+        unknown: set[int],
+        *,
+        give_up: Callable[[], bool],
+        never_expires: bool,
     ) -> None:
         wait = self.chat_pacer.delay_for(item.chat_id)
         if wait > 0:
             later(item, wait)
             return
-        await self.pacer.acquire(priority)
+        # While Telegram is unreachable every worker waits here; one probe at a time goes on.
+        while not self.breaker.admit():
+            if give_up():
+                return  # the row stays claimed: the stop, expiry or shutdown deals with it
+            await self.breaker.wait(timeout=0.5)
+        try:
+            await self.pacer.acquire(priority)
+        except BaseException:
+            self.breaker.release_probe()
+            raise
         self.chat_pacer.record(item.chat_id)
         item.attempts += 1
-        result = await self.sender.send(
-            OutgoingMessage(
-                chat_id=item.chat_id,
-                html=text,
-                ack_label=self.ack_label,
-                ack_data=ack_data,
-                paid=self.config.paid,
+        unknown.add(item.delivery_id)
+        try:
+            result = await self.sender.send(
+                OutgoingMessage(
+                    chat_id=item.chat_id,
+                    html=text,
+                    ack_label=self.ack_label,
+                    ack_data=ack_data,
+                    paid=self.config.paid,
+                )
             )
-        )
+        except BaseException:
+            self.breaker.release_probe()
+            raise  # cut off mid-request: it may have gone out, so it stays in `unknown`
+        unknown.discard(item.delivery_id)
         now = self.clock.now()
         outcome = result.outcome
+        if outcome is Outcome.TRANSIENT:
+            self.breaker.failure()
+        else:
+            self.breaker.success()
+            self.last_contact = self.wall_clock.now()
         if outcome is Outcome.SENT:
+            done(item)
             writer.record(
                 item.delivery_id,
                 DeliveryStatus.SENT,
@@ -383,6 +559,7 @@ class BroadcastEngine:
             self.pacer.pause(result.retry_after)
             self.chat_pacer.pause(item.chat_id, result.retry_after)
             if item.waits > self.config.max_retry_after_waits:
+                done(item)
                 writer.record(
                     item.delivery_id,
                     DeliveryStatus.FAILED,
@@ -391,26 +568,35 @@ class BroadcastEngine:
                 )
             else:
                 queue.put_nowait(item)
-        elif outcome is Outcome.TRANSIENT:
-            if item.attempts >= self.config.max_attempts:
+            return
+        if outcome is Outcome.TRANSIENT:
+            # Not the delivery's fault: retried until its broadcast expires (then it fails as
+            # "kedaluwarsa saat Telegram tidak terjangkau"); only a broadcast that never
+            # expires gives up after max_attempts.
+            if never_expires and item.attempts >= self.config.max_attempts:
+                done(item)
                 writer.record(
                     item.delivery_id,
                     DeliveryStatus.FAILED,
                     attempts=item.attempts,
                     error=f"gagal setelah {item.attempts} percobaan: {result.reason}",
                 )
+                return
+            writer.record(
+                item.delivery_id,
+                DeliveryStatus.SENDING,
+                attempts=item.attempts,
+                error=result.reason,
+            )
+            if self.breaker.is_open:
+                queue.put_nowait(item)  # waits at the breaker; goes first when it closes
             else:
                 delay = min(
                     self.config.backoff_max, self.config.backoff_base * 2 ** (item.attempts - 1)
                 )
-                writer.record(
-                    item.delivery_id,
-                    DeliveryStatus.SENDING,
-                    attempts=item.attempts,
-                    error=result.reason,
-                )
                 later(item, delay * (0.5 + random.random()))
-        elif outcome is Outcome.MIGRATED and result.new_chat_id is not None:
+            return
+        if outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             async with self.sessions.begin() as session:
                 group = await self.groups.migrate(session, item.chat_id, result.new_chat_id, now)
             item.attempts -= 1
@@ -424,7 +610,9 @@ class BroadcastEngine:
                     attempts=item.attempts,
                     error=f"grup pindah ke {result.new_chat_id} yang sudah terdaftar terpisah",
                 )
+                done(item)
         elif outcome in (Outcome.FORBIDDEN, Outcome.CHAT_NOT_FOUND):
+            done(item)
             async with self.sessions.begin() as session:
                 await self.groups.deactivate(session, item.chat_id, result.reason, now)
             writer.record(
@@ -434,12 +622,38 @@ class BroadcastEngine:
                 error=result.reason,
             )
         else:
+            done(item)
             writer.record(
                 item.delivery_id,
                 DeliveryStatus.FAILED,
                 attempts=item.attempts,
                 error=result.reason or outcome.value,
             )
+
+    # -- outages ----------------------------------------------------------------------------
+
+    def _paused(self) -> None:
+        log.warning(
+            "Telegram unreachable: sending paused for every broadcast; probing until it answers"
+        )
+        if self.on_paused is not None:
+            self._hook(self.on_paused())
+
+    def _resumed(self, seconds: float) -> None:
+        log.warning("Telegram answers again after %.1f s: sending resumed", seconds)
+        if self.on_resumed is not None:
+            self._hook(self.on_resumed(seconds))
+
+    def _hook(self, call: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await call
+            except Exception:
+                log.exception("telling officials about the outage failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._hooks.add(task)
+        task.add_done_callback(self._hooks.discard)
 
     async def _skip_remaining(
         self, session: AsyncSession, broadcast_id: int, reason: str, now: datetime
@@ -454,6 +668,18 @@ class BroadcastEngine:
         )
 
     async def _finish(self, broadcast_id: int) -> BroadcastSummary:
+        summary, broadcast = await retrying(
+            lambda: self._finish_once(broadcast_id), "finishing a broadcast"
+        )
+        # Told once, by the engine that finished it (another may still hold some of its rows).
+        if self.on_finished is not None and summary.finished_here:
+            try:
+                await self.on_finished(summary, broadcast)
+            except Exception:
+                log.exception("telling the creator about broadcast %s failed", broadcast_id)
+        return summary
+
+    async def _finish_once(self, broadcast_id: int) -> tuple[BroadcastSummary, Broadcast]:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
@@ -464,27 +690,32 @@ class BroadcastEngine:
                 )
                 self._stopping.discard(broadcast_id)
                 summary = await self._summary(session, broadcast)
-            elif broadcast_id in self._stopping:
-                return await self._summary(session, broadcast)
+                summary.finished_here = True
+            elif broadcast_id in self._stopping or self.closing:
+                summary = await self._summary(session, broadcast)
             else:
                 summary = await self._finish_in(session, broadcast, now)
-        if self.on_finished is not None:
-            try:
-                await self.on_finished(summary, broadcast)
-            except Exception:
-                log.exception("telling the creator about broadcast %s failed", broadcast_id)
-        return summary
+        return summary, broadcast
 
     async def _finish_in(
         self, session: AsyncSession, broadcast: Broadcast, now: datetime
     ) -> BroadcastSummary:
         summary = await self._summary(session, broadcast)
+        summary.finished_here = False
         open_ = summary.counts.get("pending", 0) + summary.counts.get("sending", 0)
         if open_ == 0 and broadcast.status is BroadcastStatus.RUNNING:
-            broadcast.status = BroadcastStatus.DONE
-            broadcast.finished_at = now
-            if summary.skipped and not broadcast.status_reason:
-                broadcast.status_reason = f"{summary.skipped} grup dilewati (kedaluwarsa)"
+            reason = broadcast.status_reason
+            if summary.skipped and not reason:
+                reason = f"{summary.skipped} grup dilewati (kedaluwarsa)"
+            # Compare-and-set: when two engines finish together, one of them says so.
+            done = await session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast.id, Broadcast.status == BroadcastStatus.RUNNING)
+                .values(status=BroadcastStatus.DONE, finished_at=now, status_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
+            await session.refresh(broadcast)
+            summary.finished_here = bool(done.rowcount)  # type: ignore[attr-defined]
             summary.status = broadcast.status
             summary.reason = broadcast.status_reason
         return summary

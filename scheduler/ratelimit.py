@@ -7,6 +7,36 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TelegramLimits:
+    """Telegram's flood limits and the margin we keep under them: the one place they live.
+
+    https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+    """
+
+    per_second: float = 30.0  # messages a second across all chats
+    paid_per_second: float = 1000.0  # with allow_paid_broadcast
+    per_group_per_minute: int = 20
+    per_private_per_second: float = 1.0
+    # A hair under the limit keeps 429s away (our clock and Telegram's never agree exactly).
+    margin: float = 0.985
+
+    def broadcast_rate(self, configured: float | None = None, *, paid: bool = False) -> float:
+        """Sends a second for the engine: the configured (or Telegram's) rate less the margin."""
+        if configured is None:
+            configured = self.paid_per_second if paid else self.per_second
+        return configured * self.margin
+
+
+TELEGRAM = TelegramLimits()
+
+# Pacer priorities above every broadcast's (a broadcast's priority is small: 0 to a few):
+# replies to people first, then edits of what is on screen (ack counts), broadcasts after.
+INTERACTIVE = 1000
+REDRAW = 500
 
 
 class PriorityPacer:

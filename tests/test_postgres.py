@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +22,7 @@ from db.models import (
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
 from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.lease import InstanceLease
 from tests.scheduler.fakes import RecordingSender, add_groups
 
 NOW = datetime(2024, 11, 27, 0, 0, tzinfo=UTC)
@@ -80,3 +83,63 @@ def test_a_missing_server_fails_on_ci_and_skips_elsewhere(monkeypatch: pytest.Mo
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception, match="no PostgreSQL server binaries"):
         postgres.require_server()
+
+
+async def _pg_broadcast(sessions: Any, audience: str = "all") -> int:
+    async with sessions.begin() as session:
+        broadcast = Broadcast(
+            source=BroadcastSource.CUSTOM,
+            text="<b>TPS sudah buka</b>",
+            audience=audience,
+            scheduled_at=NOW,
+            expires_at=NOW + timedelta(hours=4),
+            status=BroadcastStatus.SCHEDULED,
+            created_at=NOW,
+        )
+        session.add(broadcast)
+    return broadcast.id
+
+
+async def test_two_engines_on_postgres_send_each_group_once(pg_url: str) -> None:
+    """FOR UPDATE SKIP LOCKED claims: two engines on one PostgreSQL, every group once."""
+    engine, sessions = await open_storage(pg_url, frozenset({1}), NOW)
+    try:
+        chats = await add_groups(
+            sessions, 300, start_chat=-1003000000000, kelurahan="35.73.02.1008"
+        )
+        broadcast_id = await _pg_broadcast(sessions, "kelurahan:35.73.02.1008")
+        senders = [RecordingSender(delay=0.002), RecordingSender(delay=0.002)]
+        engines = [
+            BroadcastEngine(
+                sessions,
+                sender,
+                FixedClock(NOW),
+                render=lambda b: b.text or "",
+                groups=GROUP_DIRECTORY,
+                config=EngineConfig(rate=5000, workers=4, claim_batch=8),
+            )
+            for sender in senders
+        ]
+        summaries = await asyncio.gather(*(e.run(broadcast_id) for e in engines))
+        sent = senders[0].sent_chats() + senders[1].sent_chats()
+        assert sorted(sent) == sorted(chats)
+        assert all(s.calls for s in senders)
+        assert BroadcastStatus.DONE in {s.status for s in summaries}
+    finally:
+        await engine.dispose()
+
+
+async def test_instance_lease_on_postgres(pg_url: str) -> None:
+    engine, sessions = await open_storage(pg_url, frozenset({1}), NOW)
+    try:
+        first = InstanceLease(sessions, "first", name="pg-test")
+        second = InstanceLease(sessions, "second", name="pg-test")
+        assert await first.try_acquire() is None and first.held
+        holder = await second.try_acquire()
+        assert holder is not None and holder.holder == "first" and not second.held
+        assert await first.renew()
+        await first.release()
+        assert await second.try_acquire() is None and second.held
+        assert not await first.renew()  # someone else's now
+    finally:
+        await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from db.engine import SessionFactory
@@ -19,7 +20,8 @@ from db.models import (
 )
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
-from scheduler.engine import BroadcastEngine, BroadcastSummary, EngineConfig
+from scheduler.engine import UNREACHABLE_EXPIRED, BroadcastEngine, BroadcastSummary, EngineConfig
+from scheduler.ledger import claim_next
 from scheduler.sender import Outcome, SendResult
 from tests.scheduler.fakes import RecordingSender, add_groups
 
@@ -208,16 +210,150 @@ async def test_telegram_answers_handled_by_type(
     assert sender.per_chat[new_id] == 1
 
 
-async def test_transient_errors_give_up_after_bound(
+async def test_transient_errors_retry_until_expiry_then_fail_as_unreachable(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:
-    await add_groups(sessions, 1)
-    sender = RecordingSender(script=lambda m, n: SendResult(Outcome.TRANSIENT, reason="timeout"))
+    """No per-delivery budget: Telegram unreachable is one outage, bounded by the expiry."""
+    await add_groups(sessions, 3)
+    paused: list[str] = []
+    resumed: list[float] = []
+
+    def script(message, nth):  # type: ignore[no-untyped-def]
+        if len(sender.calls) == 3 * FAST.max_attempts + 10:
+            clock.advance(timedelta(hours=3))  # past the broadcast's expiry
+        return SendResult(Outcome.TRANSIENT, reason="NetworkError: Connect call failed")
+
+    sender = RecordingSender(script=script)
     broadcast_id = await _broadcast(sessions, clock)
-    summary = await _engine(sessions, clock, sender).run(broadcast_id)
-    assert summary.failed == 1 and len(sender.calls) == FAST.max_attempts
-    (delivery,) = await _deliveries(sessions, broadcast_id)
-    assert delivery.attempts == FAST.max_attempts and "timeout" in (delivery.last_error or "")
+    engine = _engine(sessions, clock, sender, config=_fast_breaker())
+
+    async def on_paused() -> None:
+        paused.append("paused")
+
+    async def on_resumed(seconds: float) -> None:
+        resumed.append(seconds)
+
+    engine.on_paused, engine.on_resumed = on_paused, on_resumed
+    summary = await engine.run(broadcast_id)
+    assert summary.status is BroadcastStatus.DONE and summary.failed == 3
+    # Far more tries than the old budget of five each, and none failed before the expiry.
+    assert len(sender.calls) >= 3 * FAST.max_attempts + 10
+    for delivery in await _deliveries(sessions, broadcast_id):
+        assert delivery.last_error == UNREACHABLE_EXPIRED
+    await asyncio.sleep(0)  # the hook runs as its own task
+    assert paused == ["paused"] and resumed == []
+
+
+def _fast_breaker(**kw: object) -> EngineConfig:
+    return EngineConfig(
+        rate=5000,
+        workers=8,
+        backoff_base=0.001,
+        backoff_max=0.01,
+        breaker_threshold=4,
+        probe_min=0.001,
+        probe_max=0.01,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_an_outage_pauses_everyone_once_and_resumes_where_it_stopped(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    chats = await add_groups(sessions, 60)
+    down = {"on": False}
+    events: list[str] = []
+
+    def script(message, nth):  # type: ignore[no-untyped-def]
+        calls = len(sender.calls)
+        if calls == 20:
+            down["on"] = True
+        if down["on"] and calls >= 60:
+            down["on"] = False  # the network is back after 40 failed tries
+        if down["on"]:
+            return SendResult(Outcome.TRANSIENT, reason="NetworkError: Connect call failed")
+        return None
+
+    sender = RecordingSender(script=script)
+    broadcast_id = await _broadcast(sessions, clock)
+    engine = _engine(sessions, clock, sender, config=_fast_breaker())
+
+    async def on_paused() -> None:
+        events.append("paused")
+
+    async def on_resumed(seconds: float) -> None:
+        events.append("resumed")
+
+    engine.on_paused, engine.on_resumed = on_paused, on_resumed
+    summary = await engine.run(broadcast_id)
+    assert summary.status is BroadcastStatus.DONE and summary.sent == 60 and summary.failed == 0
+    assert engine.breaker.outages == 1 and not engine.paused
+    await asyncio.sleep(0)
+    assert events == ["paused", "resumed"]
+    sent = [d.chat_id for d in await _deliveries(sessions, broadcast_id)]
+    assert sorted(sent) == sorted(chats)  # type: ignore[type-var]
+
+
+async def test_two_engines_on_one_database_send_each_group_once(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """Compare-and-set claims: a second engine (a second copy of the bot) takes other rows."""
+    chats = await add_groups(sessions, 200)
+    broadcast_id = await _broadcast(sessions, clock)
+    first, second = RecordingSender(delay=0.002), RecordingSender(delay=0.002)
+    config = EngineConfig(rate=5000, workers=4, claim_batch=8)
+    a = _engine(sessions, clock, first, config=config)
+    b = _engine(sessions, clock, second, config=config)
+    one, two = await asyncio.gather(a.run(broadcast_id), b.run(broadcast_id))
+    sent = first.sent_chats() + second.sent_chats()
+    assert sorted(sent) == sorted(chats)  # every group exactly once
+    assert first.calls and second.calls  # both really took part
+    assert BroadcastStatus.DONE in (one.status, two.status)
+    # Told once: only the engine that finished the broadcast reports it.
+    assert len(a.finished) + len(b.finished) == 1  # type: ignore[attr-defined]
+
+
+async def test_a_running_broadcast_prepared_again_leaves_live_claims_alone(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """Preparing a RUNNING broadcast (a second process starting) is not crash recovery."""
+    chats = await add_groups(sessions, 10)
+    broadcast_id = await _broadcast(sessions, clock)
+    live = _engine(sessions, clock, RecordingSender())
+    assert not isinstance(await live._prepare(broadcast_id), BroadcastSummary)
+    taken = await claim_next(
+        sessions,
+        broadcast_id,
+        4,
+        holder=live.holder,
+        now=clock.now(),
+        lease_now=live.wall_clock.now(),
+        ttl=60,
+    )
+    assert taken is not None and len(taken) == 4
+    sender = RecordingSender()
+    other = _engine(sessions, clock, sender, config=EngineConfig(rate=5000, claim_poll=0.01))
+    running = asyncio.create_task(other.run(broadcast_id))
+    await _until(lambda: len(sender.calls) == 6)
+    assert not running.done()  # it waits for the live claims instead of re-sending them
+    assert {c.chat_id for c in taken}.isdisjoint(sender.sent_chats())
+    # The live engine finishes its four; the other then sees nothing open and ends.
+    async with sessions.begin() as session:
+        for item in taken:
+            row = await session.get(Delivery, item.delivery_id)
+            assert row is not None
+            row.status, row.telegram_message_id = DeliveryStatus.SENT, 1
+    summary = await asyncio.wait_for(running, 10)
+    assert summary.status is BroadcastStatus.DONE and summary.sent == 10
+    assert len(sender.calls) == 6 and set(sender.sent_chats()) < set(chats)
+
+
+async def _until(condition, bound: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound
+    while not condition():
+        assert loop.time() < deadline, "condition not met"
+        await asyncio.sleep(0.01)
 
 
 async def test_resume_after_crash_sends_only_what_is_left(
@@ -292,6 +428,7 @@ async def test_expiry_during_a_run_skips_the_rest(
     assert summary.sent == 10 and summary.skipped == 20
 
 
+@pytest.mark.sqlite_only
 async def test_cancel_in_the_database_stops_a_running_broadcast(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:

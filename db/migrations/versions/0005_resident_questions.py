@@ -1,7 +1,7 @@
 """resident questions: the officials' inbox (issue 12)
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 """
 
 from collections.abc import Sequence

@@ -3,7 +3,7 @@
 The name was never read or exported; UU 27/2022 asks to store only what a purpose needs.
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-01 09:45:00
 """
 
