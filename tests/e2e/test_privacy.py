@@ -111,6 +111,10 @@ async def test_retention_deletes_after_the_period_and_is_audited(kentongan: Harn
     await retention_job(context)
     assert await _acks_of(h) == 0
     (entry,) = await _audit(h, "privacy.retention")
-    assert entry.actor_id is None and json.loads(entry.detail) == {"acknowledgements": 3}
+    assert entry.actor_id is None and json.loads(entry.detail) == {
+        "acknowledgements": 3,
+        "resident_questions": 0,
+        "flow_states": 0,
+    }
     await retention_job(context)  # daily: the next run finds nothing and audits nothing
     assert len(await _audit(h, "privacy.retention")) == 1
