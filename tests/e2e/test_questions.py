@@ -14,7 +14,6 @@ from domain.intents import Intent, classify
 from messages.render import render
 from messages.telegram_html import visible_text
 from tests.e2e.harness import Harness
-from tests.e2e.test_residents import forge_press
 
 
 def first_line(h: Harness, key: str, **extra: object) -> str:
@@ -102,7 +101,7 @@ async def test_residents_forward_only_their_own_drafts_and_within_a_limit(
         )
         rudi_draft = drafts.one()
     reply = await h.say(other, "Apakah ada tenda di balai RW kalau hujan deras sekali?")
-    await h.server.wait_for_callback_answer(forge_press(h, other, reply, f"q:l:{rudi_draft.id}:-"))
+    await h.server.wait_for_callback_answer(h.forge_press(other, reply, f"q:l:{rudi_draft.id}:-"))
     refused = first_line(h, "pertanyaan.kedaluwarsa")
     await h.server.wait_until(lambda: refused in (reply.text or ""))
     async with h.services.sessions() as session:
