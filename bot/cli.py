@@ -81,6 +81,7 @@ PASSTHROUGH = {
     "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps.py)"),
     "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
     "poster": ("bot.onboarding_cli", "QR posters (PDF, PNG) and the invitation text"),
+    "preflight": ("bot.preflight_cli", "check every registered group with Telegram"),
 }
 
 
