@@ -13,7 +13,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.handlers import acks, groups, officials, reports, residents
+from bot.handlers import acks, groups, officials, onboarding, reports, residents
 from bot.handlers.commands import set_commands, set_official_commands
 from domain.officials import list_officials
 
@@ -57,6 +57,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(acks.handlers())
     application.add_handlers(officials.handlers())
     application.add_handlers(reports.handlers())
+    application.add_handlers(onboarding.handlers())
     application.add_handlers(groups.handlers())
     # Last: residents' menu and the catch-all for free text in private chats.
     application.add_handlers(residents.handlers())

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from db.models import Group
 from domain.onboarding import start_payload
-from sandbox import Chat, Message, User
+from sandbox import Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
 ORO_ORO_DOWO = "35.73.02.1008"
@@ -66,3 +66,37 @@ async def test_mangled_or_dropped_payload_still_registers(kentongan: Harness) ->
     assert "Langkah 1 dari 4" in (flow.text or "")
     plain = await h.say(leader, "/start@kentongan_sandbox_bot daftar", chat)
     assert "Langkah 1 dari 4" in (plain.text or "")
+
+
+async def test_undang_gives_officials_the_invitation_to_forward(kentongan: Harness) -> None:
+    h = kentongan
+    admin = h.admin()
+    intro = await h.say(admin, "/undang oro-oro dowo")
+    assert "Teruskan pesan berikut" in (intro.text or "")
+    invitation = await h.server.wait_for_message(admin, after=intro.message_id)
+    text = invitation.text or ""
+    assert "Kelurahan Oro-oro Dowo" in text
+    assert "https://t.me/kentongan_sandbox_bot?startgroup=daftar-3573021008" in text
+    unknown = await h.say(admin, "/undang atlantis")
+    assert "tidak dikenal" in (unknown.text or "") and "/undang NAMA KELURAHAN" in (
+        unknown.text or ""
+    )
+    resident = h.world.add_user("Warga", started=True)
+    refused = await h.say(resident, "/undang")
+    assert "hanya untuk petugas" in (refused.text or "")
+
+
+async def test_cekgrup_runs_the_preflight_and_reports_the_reach(kentongan: Harness) -> None:
+    h = kentongan
+    admin = h.admin()
+    _, kicked = await h.registered_groups(2)
+    kicked.bot_member = Member(h.world.bot, "kicked")  # an update the bot never got
+    started = await h.say(admin, "/cekgrup")
+    assert "Memeriksa 2 grup" in (started.text or "")
+    result = await h.server.wait_for_message(admin, after=started.message_id, timeout=10)
+    text = result.text or ""
+    assert "Siaran berikutnya menjangkau 1 dari 2 grup; 1 bot dikeluarkan" in text
+    assert "bot dikeluarkan" in text.split("Sumbersari")[1]
+    async with h.services.sessions() as session:
+        gone = await session.scalar(select(Group).where(Group.chat_id == kicked.id))
+    assert gone is not None and not gone.active
