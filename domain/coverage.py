@@ -243,6 +243,10 @@ class CoverageLine:
     rw: int
     rt: int | None
     group_title: str | None
+    # The funnel (domain/funnel.py) for this RW/RT: a group placed here has the bot (registered
+    # or not), and a registered one acknowledged the latest broadcast.
+    bot_added: bool = False
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,7 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
     for kel_code, _ in (await session.execute(groups)).all():
         if kel_code in by_code:
             by_code[kel_code].groups += 1
+    added, acked = await _funnel_keys(session)
     lines: list[CoverageLine] = []
     seen: set[tuple[str, int, int | None]] = set()
     for kel_code, rw, rt, title in (await session.execute(listed)).all():
@@ -316,14 +321,46 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
             kel.rt_covered += covered
         if not covered:
             kel.missing.append((rw, rt))
-        lines.append(CoverageLine(kel.kecamatan, kel.name, rw, rt, title))
+        key = (kel_code, rw, rt)
+        lines.append(
+            CoverageLine(kel.kecamatan, kel.name, rw, rt, title, key in added, key in acked)
+        )
     return Coverage(list(by_code.values()), lines)
+
+
+async def _funnel_keys(
+    session: AsyncSession,
+) -> tuple[set[tuple[str, int, int | None]], set[tuple[str, int, int | None]]]:
+    """(kelurahan, rw, rt) with the bot in a group placed there; and acknowledged the latest."""
+    from domain.funnel import latest_broadcast_id
+    from scheduler.audience import acknowledged_groups
+
+    latest = await latest_broadcast_id(session)
+    acked_ids = set((await session.scalars(acknowledged_groups(latest))).all()) if latest else set()
+    rows = await session.execute(
+        select(
+            Group.id, Group.kelurahan_code, Group.level, Group.rw, Group.rt, Group.subscribed
+        ).where(Group.active.is_(True), Group.kelurahan_code.is_not(None), Group.rw.is_not(None))
+    )
+    added: set[tuple[str, int, int | None]] = set()
+    acked: set[tuple[str, int, int | None]] = set()
+    for gid, kel, level, rw, rt, subscribed in rows.all():
+        key = (kel, rw, rt if level == GroupLevel.RT else None)
+        added.add(key)
+        if subscribed and gid in acked_ids:
+            acked.add(key)
+    return added, acked
 
 
 def coverage_csv(report: Coverage) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup"))
+    writer.writerow(
+        (
+            "kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup",
+            "bot_di_grup", "konfirmasi_siaran_terakhir",
+        )
+    )  # fmt: skip
     for line in report.lines:
         writer.writerow(
             (
@@ -334,6 +371,8 @@ def coverage_csv(report: Coverage) -> bytes:
                 "" if line.rt is None else line.rt,
                 "ya" if line.group_title is not None else "tidak",
                 line.group_title or "",
+                "ya" if line.bot_added else "tidak",
+                "ya" if line.acknowledged else "tidak",
             )
         )
     return out.getvalue().encode("utf-8-sig")
