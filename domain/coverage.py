@@ -345,6 +345,8 @@ async def _funnel_keys(
     added: set[tuple[str, int, int | None]] = set()
     acked: set[tuple[str, int, int | None]] = set()
     for gid, kel, level, rw, rt, subscribed in rows.all():
+        if kel is None or rw is None:  # the query asks for placed groups only
+            continue
         key = (kel, rw, rt if level == GroupLevel.RT else None)
         added.add(key)
         if subscribed and gid in acked_ids:

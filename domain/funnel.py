@@ -91,9 +91,11 @@ async def funnel(session: AsyncSession, kecamatan_code: str | None = None) -> Fu
         func.count(),
         func.count().filter(Group.subscribed.is_(True)),
     ).where(Group.active.is_(True), Group.kelurahan_code.is_not(None))
-    for code, added, registered in await session.execute(in_groups.group_by(Group.kelurahan_code)):
-        if code in rows:
-            rows[code].added, rows[code].registered = added, registered
+    for placed, added, registered in await session.execute(
+        in_groups.group_by(Group.kelurahan_code)
+    ):
+        if placed in rows:
+            rows[placed].added, rows[placed].registered = added, registered
     broadcast_id = await latest_broadcast_id(session)
     if broadcast_id is not None:
         acked = (
@@ -101,9 +103,9 @@ async def funnel(session: AsyncSession, kecamatan_code: str | None = None) -> Fu
             .where(Group.id.in_(acknowledged_groups(broadcast_id)))
             .group_by(Group.kelurahan_code)
         )
-        for code, n in await session.execute(acked):
-            if code in rows:
-                rows[code].acknowledged = n
+        for where, n in await session.execute(acked):
+            if where in rows:
+                rows[where].acknowledged = n
     unplaced_query = select(func.count()).where(
         and_(Group.active.is_(True), Group.kelurahan_code.is_(None))
     )
