@@ -58,8 +58,8 @@ class Cell:
 
     @property
     def floor(self) -> float:
-        """The least time the limit allows for these calls (the burst comes free)."""
-        return max(0.0, self.calls - LIMIT_BURST) / self.limit
+        """The least time the limit allows for the answered calls (the burst comes free)."""
+        return max(0.0, self.calls - self.too_many - LIMIT_BURST) / self.limit
 
 
 LIMIT_BURST = 30
@@ -169,7 +169,7 @@ async def run(args: argparse.Namespace) -> None:
         show(await cell("baseline: no pacer, retry on 429", args.baseline_groups, None, args.limit))
     show(await cell(f"kentongan: paced at {args.rate:g}/s", args.groups, args.rate, args.limit))
     print(
-        "floor: (calls - burst) / limit; ratio: wall / floor; others: cores busy with other "
+        "floor: (calls - 429s - burst) / limit; ratio: wall / floor; others: cores busy with other "
         "processes meanwhile"
     )
 
