@@ -49,7 +49,6 @@ TEXT = (
     "Rabu, 27 November 2024, TPS buka pukul 07.00–13.00 WIB. "
     "Bawa KTP-el dan undangan (C Pemberitahuan), ajak keluarga datang ke TPS."
 )
-ACK_LABEL = "✅ Sudah dibaca"
 KELURAHAN = "35.73.05.1005"
 SENDERS = ("loop", "ptb", "engine")
 SENDER_NAMES = {
@@ -146,9 +145,10 @@ def _peak_rss_mb() -> float:
 
 
 def _keyboard() -> Any:
-    from bot.sender import ack_keyboard
+    from bot.http_sender import ack_keyboard
+    from bot.notify import ack_label
 
-    return ack_keyboard(ACK_LABEL, "ack:1")
+    return ack_keyboard(ack_label(), "ack:1")
 
 
 async def loop_sender(target: Target, options: Options) -> ClientResult:
@@ -233,7 +233,8 @@ async def engine_sender(
     target: Target, options: Options, db_dir: Path | None = None
 ) -> ClientResult:
     """kentongan's BroadcastEngine on a fresh SQLite file, the way bot/app.py builds it."""
-    from bot.sender import TelegramSender, broadcast_bot
+    from bot.http_sender import TelegramSender, broadcast_bot
+    from bot.notify import ack_label
     from bot.storage import open_storage
     from db.models import (
         Broadcast,
@@ -301,7 +302,7 @@ async def engine_sender(
             SystemClock(),
             render=lambda b: b.text or "",
             groups=GROUP_DIRECTORY,
-            ack_label=ACK_LABEL,
+            ack_label=ack_label(),
             config=config,
         )
         try:

@@ -33,8 +33,8 @@ if __package__ in (None, ""):  # run as a script: make the project importable
 
 from sqlalchemy import insert
 
+from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
-from bot.sender import broadcast_bot
 from bot.storage import open_storage
 from db.models import Group, GroupLevel, ReachOutcome
 from domain import preflight

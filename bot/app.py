@@ -21,8 +21,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, BotData
-from bot.notify import ACK_LABEL, BroadcastNotifier, render_broadcast
-from bot.sender import TelegramSender, broadcast_bot
+from bot.http_sender import TelegramSender, broadcast_bot
+from bot.notify import BroadcastNotifier, ack_label, render_broadcast
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import open_storage
@@ -65,7 +65,7 @@ def build_application(
             clock,
             render=lambda b: render_broadcast(b, profile, clock),
             groups=GROUP_DIRECTORY,
-            ack_label=ACK_LABEL,
+            ack_label=ack_label(),
             config=config,
             on_finished=notifier.finished,
         )

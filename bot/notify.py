@@ -11,13 +11,17 @@ from db.engine import SessionFactory
 from db.models import Broadcast
 from domain.broadcasts import STATUS_LABEL
 from election.profile import ElectionProfile
+from messages.library import default_library
 from messages.render import render
 from scheduler.clock import Clock
 from scheduler.engine import BroadcastSummary
 
 log = logging.getLogger(__name__)
 
-ACK_LABEL = "✅ Sudah dibaca"
+
+def ack_label() -> str:
+    """The "✅ Sudah dibaca" button's label: a plain library text without placeholders."""
+    return default_library().get("sistem.tombol.sudah_dibaca").text
 
 
 def render_broadcast(broadcast: Broadcast, profile: ElectionProfile, clock: Clock) -> str:

@@ -12,8 +12,8 @@ import argparse
 import asyncio
 import sys
 
+from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
-from bot.sender import broadcast_bot
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import open_storage
 from domain import preflight

@@ -95,16 +95,16 @@ class _Town:
             if index % options.rt_every == 0:
                 plans.append((GroupLevel.RT, 1 + index % 7, 1 + index % 5))
             for level, rw, rt in plans:
-                leader = self.world.add_user(f"Ketua {level.value.upper()} {region.kelurahan}")
+                leader = self.world.add_user(f"Ketua {level.value.upper()} {region.name}")
                 people = [
-                    self.world.add_user(f"Warga {region.kelurahan} {n + 1}")
+                    self.world.add_user(f"Warga {region.name} {n + 1}")
                     for n in range(options.members)
                 ]
                 # A few basic groups, so one can be upgraded to a supergroup on the way.
                 kind: Literal["group", "supergroup"] = "group" if index % 10 == 0 else "supergroup"
                 title = f"{level.value.upper()} {rw:02d}" + (f" RT {rt:02d}" if rt else "")
                 chat = self.world.add_group(
-                    f"{title} {region.kelurahan}", kind, admins=[leader], members=people
+                    f"{title} {region.name}", kind, admins=[leader], members=people
                 )
                 chat.bot_member = Member(self.world.bot, "member")
                 self.groups.append(chat)
@@ -115,7 +115,7 @@ class _Town:
                         "title": chat.title,
                         "chat_type": kind,
                         "level": level,
-                        "kelurahan_code": region.kelurahan_code,
+                        "kelurahan_code": region.code,
                         "rw": rw,
                         "rt": rt,
                         "subscribed_by": leader.id,

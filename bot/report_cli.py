@@ -13,7 +13,6 @@ png always goes to a file (default laporan-siaran-<ID>.png). --kecamatan limits 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,10 +20,17 @@ from typing import TypeVar
 
 from bot.charts import report_chart
 from bot.settings import SettingsError, load_settings
-from bot.storage import open_storage
+from bot.storage import run_job
 from db.engine import SessionFactory
 from db.models import Kecamatan
-from domain.coverage import ListRejected, coverage, coverage_csv, decode, import_list, parse_list
+from domain.coverage import (
+    ListRejected,
+    coverage_csv,
+    decode,
+    import_list,
+    neighbourhood_coverage,
+    parse_list,
+)
 from domain.regions import read_regions
 from domain.report_text import coverage_text, recent_text, report_text
 from domain.reports import (
@@ -35,7 +41,7 @@ from domain.reports import (
     report_csv,
     scope_name,
 )
-from election.profile import ElectionProfile, load_profile
+from election.profile import ElectionProfile
 from messages.telegram_html import visible_text
 from scheduler.clock import SystemClock
 
@@ -47,18 +53,7 @@ class CliError(Exception):
 
 
 def _run(job: Callable[[SessionFactory, ElectionProfile], Awaitable[T]]) -> T:
-    settings = load_settings()
-
-    async def go() -> T:
-        engine, sessions = await open_storage(
-            settings.database_url, settings.admin_ids, SystemClock().now()
-        )
-        try:
-            return await job(sessions, load_profile(settings.election_profile))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+    return run_job(load_settings(), job)
 
 
 async def _check_kecamatan(sessions: SessionFactory, code: str | None) -> None:
@@ -118,7 +113,7 @@ def _coverage(args: argparse.Namespace) -> int:
     async def job(sessions: SessionFactory, _profile: ElectionProfile) -> int:
         await _check_kecamatan(sessions, args.kecamatan)
         async with sessions() as session:
-            report = await coverage(session, args.kecamatan)
+            report = await neighbourhood_coverage(session, args.kecamatan)
             scope = await scope_name(session, args.kecamatan)
         if args.format == "csv":
             _write(coverage_csv(report), args.out)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy import select
 
 from bot.notify import STATUS_LABEL
 from bot.settings import Settings
-from bot.storage import open_storage
+from bot.storage import run_job
 from db.engine import SessionFactory
 from db.models import Broadcast
 from domain.broadcasts import Draft, DraftRefused, approve, cancel, list_broadcasts, submit
 from domain.officials import PermissionDenied, require_actor
-from election.profile import ElectionProfile, load_profile
+from election.profile import ElectionProfile
 from messages.context import format_day
 from scheduler.audience import Audience
 from scheduler.clock import SystemClock
@@ -26,19 +24,6 @@ from scheduler.timeline import load_timeline, sync_timeline
 from scheduler.when import WhenError, parse_when
 
 T = TypeVar("T")
-
-
-def _run(settings: Settings, job: Callable[[SessionFactory, ElectionProfile], Awaitable[T]]) -> T:
-    async def _go() -> T:
-        engine, sessions = await open_storage(
-            settings.database_url, settings.admin_ids, SystemClock().now()
-        )
-        try:
-            return await job(sessions, load_profile(settings.election_profile))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(_go())
 
 
 def _wib(profile: ElectionProfile, when: object) -> str:
@@ -78,7 +63,7 @@ def plan(settings: Settings, _args: argparse.Namespace) -> int:
                 )
         return 0
 
-    return _run(settings, job)
+    return run_job(settings, job)
 
 
 def broadcast(settings: Settings, args: argparse.Namespace) -> int:
@@ -121,7 +106,7 @@ def broadcast(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return _run(settings, job)
+        return run_job(settings, job)
     except (DraftRefused, PermissionDenied, WhenError) as exc:
         # The same messages the bot sends in Telegram, without their HTML tags.
         print(re.sub(r"</?[a-z]+>", "", str(exc)), file=sys.stderr)

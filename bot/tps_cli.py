@@ -7,14 +7,15 @@ theirs. A bad row stops the whole import, and every bad row is printed with its 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
-from bot.storage import open_storage
+from bot.storage import run_job
+from db.engine import SessionFactory
 from domain.places import load_regions
 from domain.tps import ImportReport, RegistryRejected, import_registry
+from election.profile import ElectionProfile
 from scheduler.clock import SystemClock
 
 
@@ -34,16 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _import(file: Path, data: bytes, actor: int | None) -> ImportReport:
-    settings = load_settings()
-    now = SystemClock().now()
-    engine, sessions = await open_storage(settings.database_url, settings.admin_ids, now)
-    try:
+def _import(file: Path, data: bytes, actor: int | None) -> ImportReport:
+    async def job(sessions: SessionFactory, _profile: ElectionProfile) -> ImportReport:
+        now = SystemClock().now()
         async with sessions.begin() as session:
             regions = await load_regions(session)
             return await import_registry(session, data, regions, actor, now, source=file.name)
-    finally:
-        await engine.dispose()
+
+    return run_job(load_settings(), job)
 
 
 def main(argv: list[str]) -> int:
@@ -58,7 +57,7 @@ def main(argv: list[str]) -> int:
         print(f"import-tps: berkas {file} tidak dapat dibaca: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(_import(file, data, options.by))
+        report = _import(file, data, options.by)
     except RegistryRejected as exc:
         print(
             f"import-tps: {file.name} TIDAK dimuat — {len(exc.problems)} baris bermasalah, "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Enum,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.types import UTCDateTime
@@ -48,6 +51,18 @@ class GroupLevel(enum.StrEnum):
 class OfficialRole(enum.StrEnum):
     ADMIN = "admin"  # approves and sends
     OPERATOR = "operator"  # drafts
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class RequestAction(enum.StrEnum):
+    GRANT = "grant"  # make someone an approver (admin), or change an approver's role/scope
+    REMOVE = "remove"  # remove an approver
 
 
 class BroadcastStatus(enum.StrEnum):
@@ -138,6 +153,30 @@ class Official(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # From ADMIN_IDS: re-asserted at every start, never changed through Telegram.
+    root: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Since when this official may approve (admin), and who proposed that (a pending request's
+    # author): a new approver cannot approve older broadcasts, nor any by their proposer.
+    approver_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approver_proposed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class OfficialRequest(Base):
+    """A change to who may approve, waiting for a second admin (like a custom broadcast)."""
+
+    __tablename__ = "official_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[RequestAction] = mapped_column(_enum(RequestAction))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    role: Mapped[OfficialRole | None] = mapped_column(_enum(OfficialRole), nullable=True)
+    kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"), nullable=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), index=True)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Broadcast(Base):
@@ -210,9 +249,10 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None: the system
+    # None: the system
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     action: Mapped[str] = mapped_column(String(60))
-    target: Mapped[str] = mapped_column(String(120), default="")
+    target: Mapped[str] = mapped_column(String(120), default="", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -256,6 +296,28 @@ class Neighbourhood(Base):
     rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (UniqueConstraint("kelurahan_code", "rw", "rt"),)
+
+
+class FlowState(Base):
+    """Where a user is in a multi-step flow (/daftar, /siaran, …), so a restart loses nothing.
+
+    One row per kind, chat and user: starting a flow again replaces it, and `token` (carried by
+    the flow's buttons) tells a press of the current flow from one of a replaced flow.
+    """
+
+    __tablename__ = "flow_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)  # 0: the chat's flow, not one user's
+    token: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "chat_id", "user_id"),)
 
 
 class ReachOutcome(enum.StrEnum):

@@ -10,9 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, BroadcastSource, BroadcastStatus, Delivery, DeliveryStatus
 from domain.audit import audit
-from domain.officials import Actor, PermissionDenied
+from domain.errors import library_text
+from domain.officials import (
+    DEFAULT_APPROVER_MIN_AGE,
+    Actor,
+    PermissionDenied,
+    fresh_actor,
+    old_enough,
+)
 from election.profile import ElectionProfile
-from messages.neutrality import check_text, explain
+from messages.neutrality import ApprovalFindings, approval_findings, explain, guard_for
 from messages.render import render
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.audience import Audience, AudienceError
@@ -76,21 +83,22 @@ def needs_approval(actor: Actor, draft: Draft, profile: ElectionProfile) -> tupl
     return False, ""
 
 
-def check_custom_text(text: str) -> None:
-    """Refuse custom text that is not neutral or that Telegram would refuse."""
+def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None:
+    """Refuse custom text that is not neutral (the profile's terms and link allowlist) or that
+    Telegram would refuse."""
     if not text.strip():
         raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
-    findings = check_text(text)
+    if telegram_length(text) > 4000:  # first: the guard never reads a megabyte
+        raise DraftRefused(
+            f"Teks terlalu panjang ({telegram_length(text)} karakter). "
+            "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
+        )
+    findings = guard_for(profile).check(text)
     if findings:
         raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
     problems = validate_html(text)
     if problems:
         raise DraftRefused("Format teks tidak valid: " + "; ".join(problems))
-    if telegram_length(text) > 4000:
-        raise DraftRefused(
-            f"Teks terlalu panjang ({telegram_length(text)} karakter). "
-            "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
-        )
 
 
 async def preview(
@@ -103,7 +111,7 @@ async def preview(
     except AudienceError as exc:
         raise DraftRefused(f"Sasaran siaran tidak ada: {exc}") from None
     if draft.text is not None:
-        check_custom_text(draft.text)
+        check_custom_text(draft.text, profile)
         html = draft.text
     elif draft.message_key is not None:
         html = render(draft.message_key, profile, draft.scheduled_at)
@@ -156,23 +164,70 @@ async def submit(
     return broadcast
 
 
+def approver_min_age(profile: ElectionProfile | None) -> timedelta:
+    """How long an official must have been one before approving someone else's custom text:
+    the profile's ``[neutrality] approver_min_age_hours`` (24 h by default)."""
+    if profile is None:
+        return DEFAULT_APPROVER_MIN_AGE
+    return timedelta(hours=profile.neutrality.approver_min_age_hours)
+
+
+def check_approver(
+    actor: Actor, broadcast: Broadcast, now: datetime, profile: ElectionProfile | None = None
+) -> None:
+    """Refuse unless ``actor`` (fresh from the database) is a different person in the sense the
+    system can check: not the creator; not proposed as approver by the creator; an approver
+    since before the broadcast was created; and for custom text also not added by the creator
+    and an official for at least the profile's minimum age. Root admins (ADMIN_IDS) are exempt
+    from the two time rules only: configuration vouches for them."""
+    if not actor.is_admin:
+        raise PermissionDenied("Hanya admin yang dapat menyetujui siaran.")
+    creator = broadcast.created_by
+    if creator == actor.user_id:
+        raise PermissionDenied.of("otoritas.siaran.pembuat_sendiri")
+    if creator is not None and creator == actor.approver_proposed_by:
+        raise PermissionDenied.of("otoritas.siaran.penyetuju_ditambah_pembuat")
+    if (
+        not actor.root
+        and actor.approver_since is not None
+        and broadcast.created_at < actor.approver_since
+    ):
+        raise PermissionDenied.of(
+            "otoritas.siaran.dibuat_sebelum_penyetuju", broadcast_id=broadcast.id
+        )
+    if broadcast.text is None:
+        return
+    if creator is not None and creator == actor.added_by:
+        raise PermissionDenied.of("otoritas.siaran.penyetuju_ditambah_pembuat")
+    age = approver_min_age(profile)
+    if not actor.root and not old_enough(actor, now, age):
+        raise PermissionDenied.of(
+            "otoritas.siaran.penyetuju_baru", hours=int(age.total_seconds() // 3600)
+        )
+
+
 async def approve(
-    session: AsyncSession, actor: Actor, broadcast_id: int, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    broadcast_id: int,
+    now: datetime,
+    *,
+    profile: ElectionProfile | None = None,
 ) -> Broadcast:
+    """A second official approves a waiting broadcast (see ``check_approver`` for who may);
+    ``profile`` gives the approver's minimum age and the guard's terms and links."""
     broadcast = await _get(session, broadcast_id)
     if not actor.is_admin:
         raise PermissionDenied("Hanya admin yang dapat menyetujui siaran.")
-    if broadcast.created_by == actor.user_id:
-        raise PermissionDenied(
-            "Siaran harus disetujui petugas lain, bukan pembuatnya. Minta admin lain menyetujui."
-        )
+    actor = await fresh_actor(session, actor)
+    check_approver(actor, broadcast, now, profile)
     _audience_for(actor, broadcast.audience)
     if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
         raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
     if broadcast.expires_at is not None and now >= broadcast.expires_at:
         raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
     if broadcast.text is not None:
-        check_custom_text(broadcast.text)  # the rules may have grown since it was drafted
+        check_custom_text(broadcast.text, profile)  # the rules may have grown since drafting
     broadcast.status = BroadcastStatus.SCHEDULED
     broadcast.status_reason = None
     broadcast.approved_by = actor.user_id
@@ -255,3 +310,51 @@ async def list_broadcasts(
         )
         for b in broadcasts
     ]
+
+
+@dataclass(frozen=True)
+class ApprovalScreen:
+    """What an approver sees before deciding: the exact text that will be sent, the guard's
+    findings and highlights (names, numbers, symbols, links), the reminder that allusions are
+    the approver's own check, and — when this approver may not approve — why."""
+
+    broadcast_id: int
+    html: str
+    audience_label: str
+    recipients: int
+    findings: ApprovalFindings
+    note: str
+    refusal: str | None
+
+
+async def approval_screen(
+    session: AsyncSession,
+    actor: Actor,
+    broadcast_id: int,
+    profile: ElectionProfile,
+    now: datetime,
+) -> ApprovalScreen:
+    broadcast = await _get(session, broadcast_id)
+    if broadcast.text is not None:
+        html = broadcast.text
+    elif broadcast.message_key is not None:
+        html = render(broadcast.message_key, profile, broadcast.scheduled_at)
+    else:
+        html = ""
+    refusal: str | None = None
+    try:
+        current = await fresh_actor(session, actor)
+        check_approver(current, broadcast, now, profile)
+        _audience_for(current, broadcast.audience)
+    except (PermissionDenied, DraftRefused) as exc:
+        refusal = str(exc)
+    audience = Audience.parse(broadcast.audience)
+    return ApprovalScreen(
+        broadcast_id=broadcast.id,
+        html=html,
+        audience_label=await audience.describe(session),
+        recipients=await audience.count(session),
+        findings=approval_findings(html, guard_for(profile)),
+        note=library_text("otoritas.siaran.temuan_persetujuan"),
+        refusal=refusal,
+    )

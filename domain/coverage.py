@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Group, GroupLevel, Kecamatan, Kelurahan, Neighbourhood
 from domain.audit import audit
-from domain.regions import Region, match_kelurahan
+from domain.regions import Place, match_kelurahan
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 20_000
@@ -84,14 +84,14 @@ def _number(value: str, what: str) -> int:
     return int(match[1])
 
 
-def _kelurahan(value: str, regions: list[Region], cache: dict[str, str]) -> str:
+def _kelurahan(value: str, regions: list[Place], cache: dict[str, str]) -> str:
     key = value.strip()
     if key in cache:
         return cache[key]
     if not key:
         raise ValueError("kolom kelurahan kosong")
     if _CODE.match(key):
-        if not any(r.kelurahan_code == key for r in regions):
+        if not any(r.code == key for r in regions):
             raise ValueError(f"kode kelurahan {key} tidak ada di Kota Malang")
         code = key
     else:
@@ -107,7 +107,7 @@ def _kelurahan(value: str, regions: list[Region], cache: dict[str, str]) -> str:
 
 
 def parse_list(
-    text: str, regions: list[Region], kecamatan_code: str | None = None
+    text: str, regions: list[Place], kecamatan_code: str | None = None
 ) -> NeighbourhoodList:
     """Every row checked; ListRejected with all problems, or the whole list."""
     sample = text[:4096]
@@ -126,7 +126,7 @@ def parse_list(
         raise ListRejected([RowProblem(1, "judul kolom tidak dikenali. " + HEADER_HELP)])
     if len(rows) - 1 > MAX_ROWS:
         raise ListRejected([RowProblem(1, f"terlalu banyak baris (batas {MAX_ROWS})")])
-    in_scope = {r.kelurahan_code for r in regions if r.kecamatan_code == kecamatan_code}
+    in_scope = {r.code for r in regions if r.kecamatan_code == kecamatan_code}
     problems: list[RowProblem] = []
     cache: dict[str, str] = {}
     rws: dict[str, set[int]] = defaultdict(set)
@@ -250,7 +250,7 @@ class CoverageLine:
 
 
 @dataclass(frozen=True)
-class Coverage:
+class NeighbourhoodCoverage:
     kelurahan: list[KelurahanCoverage]
     lines: list[CoverageLine]
 
@@ -259,7 +259,9 @@ class Coverage:
         return any(k.listed for k in self.kelurahan)
 
 
-async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> Coverage:
+async def neighbourhood_coverage(
+    session: AsyncSession, kecamatan_code: str | None = None
+) -> NeighbourhoodCoverage:
     """Per kelurahan: listed RW and RT, which have a registered (subscribed, active) group."""
     registered = and_(Group.subscribed.is_(True), Group.active.is_(True))
     match = and_(
@@ -325,7 +327,7 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
         lines.append(
             CoverageLine(kel.kecamatan, kel.name, rw, rt, title, key in added, key in acked)
         )
-    return Coverage(list(by_code.values()), lines)
+    return NeighbourhoodCoverage(list(by_code.values()), lines)
 
 
 async def _funnel_keys(
@@ -354,7 +356,7 @@ async def _funnel_keys(
     return added, acked
 
 
-def coverage_csv(report: Coverage) -> bytes:
+def coverage_csv(report: NeighbourhoodCoverage) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.places import load_regions, place
 from domain.regions import match_kelurahan
-from domain.subscriptions import Coverage, coverage, groups_in
+from domain.subscriptions import GroupCount, group_counts, groups_in
 
 
-async def coverage_text(session: AsyncSession, scope: str | None) -> str:
+async def group_counts_text(session: AsyncSession, scope: str | None) -> str:
     """/grup: registered groups per kecamatan and kelurahan, and kelurahan still without one."""
-    rows = await coverage(session, scope)
-    by_kecamatan: dict[str, list[Coverage]] = {}
+    rows = await group_counts(session, scope)
+    by_kecamatan: dict[str, list[GroupCount]] = {}
     for row in rows:
         by_kecamatan.setdefault(row.where.kecamatan, []).append(row)
     total = sum(r.total for r in rows)

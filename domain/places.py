@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Kecamatan, Kelurahan
-from domain.regions import Region
+from domain.regions import Place
+
+__all__ = ["Place", "all_places", "area_label", "kecamatan_list", "kecamatan_name", "kelurahan_in"]
 
 
-@dataclass(frozen=True)
-class Place:
-    """One kelurahan with its kecamatan, plain data."""
-
-    code: str
-    name: str
-    kecamatan_code: str
-    kecamatan: str
-
-
-async def load_regions(session: AsyncSession) -> list[Region]:
+async def load_regions(session: AsyncSession) -> list[Place]:
     """The map as stored (loaded from data/kota-malang-wilayah.csv at start-up), for matching."""
     rows = (
         await session.execute(
@@ -31,11 +21,11 @@ async def load_regions(session: AsyncSession) -> list[Region]:
         )
     ).all()
     return [
-        Region(
+        Place(
+            code=kel.code,
+            name=kel.name,
             kecamatan_code=kel.kecamatan_code,
             kecamatan=kec_name,
-            kelurahan_code=kel.code,
-            kelurahan=kel.name,
             alt_names=tuple(a for a in kel.alt_names.split(";") if a),
         )
         for kel, kec_name in rows

@@ -18,22 +18,26 @@ REGIONS_CSV = Path(__file__).resolve().parents[1] / "data" / "kota-malang-wilaya
 
 
 @dataclass(frozen=True)
-class Region:
+class Place:
+    """One kelurahan with its kecamatan, plain data; `alt_names` are other spellings people
+    use (loaded for matching what they type, empty where only display is needed)."""
+
+    code: str
+    name: str
     kecamatan_code: str
     kecamatan: str
-    kelurahan_code: str
-    kelurahan: str
-    alt_names: tuple[str, ...]
+    alt_names: tuple[str, ...] = ()
 
 
-def read_regions(path: Path = REGIONS_CSV) -> list[Region]:
+def read_regions(path: Path = REGIONS_CSV) -> list[Place]:
+    """The city's map from data/kota-malang-wilayah.csv."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [
-            Region(
+            Place(
+                code=row["kode_kelurahan"].strip(),
+                name=row["kelurahan"].strip(),
                 kecamatan_code=row["kode_kecamatan"].strip(),
                 kecamatan=row["kecamatan"].strip(),
-                kelurahan_code=row["kode_kelurahan"].strip(),
-                kelurahan=row["kelurahan"].strip(),
                 alt_names=tuple(a.strip() for a in row.get("ejaan_lain", "").split(";") if a),
             )
             for row in csv.DictReader(handle)
@@ -57,24 +61,24 @@ async def sync_regions(session: AsyncSession, path: Path = REGIONS_CSV) -> int:
             kec.name = region.kecamatan
             changed += 1
         alt = ";".join(region.alt_names)
-        kel = kelurahan.get(region.kelurahan_code)
+        kel = kelurahan.get(region.code)
         if kel is None:
             session.add(
                 Kelurahan(
-                    code=region.kelurahan_code,
-                    name=region.kelurahan,
+                    code=region.code,
+                    name=region.name,
                     kecamatan_code=region.kecamatan_code,
                     alt_names=alt,
                 )
             )
             changed += 1
         elif (kel.name, kel.kecamatan_code, kel.alt_names) != (
-            region.kelurahan,
+            region.name,
             region.kecamatan_code,
             alt,
         ):
             kel.name, kel.kecamatan_code, kel.alt_names = (
-                region.kelurahan,
+                region.name,
                 region.kecamatan_code,
                 alt,
             )
@@ -105,7 +109,7 @@ class PlaceMatch:
     score: float
 
 
-def match_kelurahan(text: str, regions: list[Region], limit: int = 3) -> list[PlaceMatch]:
+def match_kelurahan(text: str, regions: list[Place], limit: int = 3) -> list[PlaceMatch]:
     """Kelurahan that `text` may mean, best first: exact spellings, then small typos.
 
     One result means a confident match; several mean the bot must ask which one.
@@ -115,8 +119,8 @@ def match_kelurahan(text: str, regions: list[Region], limit: int = 3) -> list[Pl
         return []
     names: dict[str, tuple[str, str]] = {}
     for region in regions:
-        for spelling in (region.kelurahan, *region.alt_names):
-            names[_squash(spelling)] = (region.kelurahan_code, region.kelurahan)
+        for spelling in (region.name, *region.alt_names):
+            names[_squash(spelling)] = (region.code, region.name)
     if query in names:
         code, name = names[query]
         return [PlaceMatch(code, name, 100.0)]

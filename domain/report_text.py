@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from domain.broadcasts import STATUS_LABEL
-from domain.coverage import Coverage, KelurahanCoverage
+from domain.coverage import KelurahanCoverage, NeighbourhoodCoverage
 from domain.reports import BroadcastInfo, BroadcastReport, GroupLine, Tally
 from election.profile import ElectionProfile
 from messages.context import format_day
@@ -164,7 +164,7 @@ def _missing(kel: KelurahanCoverage, limit: int = 30) -> str:
     return "; ".join(shown) + more
 
 
-def coverage_text(report: Coverage, scope_name: str) -> str:
+def coverage_text(report: NeighbourhoodCoverage, scope_name: str) -> str:
     lines = [f"🗺️ <b>Cakupan grup RW/RT</b> — {escape(scope_name)}", ""]
     if not report.has_list:
         lines.append(

@@ -20,7 +20,7 @@ from db.models import Group, GroupLevel
 from domain.audit import audit
 from domain.groups import deactivate_chat, group_by_chat, migrate_chat
 from domain.places import Place, all_places, area_label, place
-from domain.regions import PlaceMatch, Region, match_kelurahan, normalize_place
+from domain.regions import PlaceMatch, match_kelurahan, normalize_place
 
 # RW numbers in Kota Malang go to about 30 and RT to about 50; anything up to 99 is accepted.
 MAX_NUMBER = 99
@@ -118,7 +118,7 @@ def _split_kecamatan(text: str) -> tuple[str, str]:
     return " ".join(kelurahan), " ".join(kecamatan)
 
 
-def _kecamatan_code(text: str, regions: list[Region]) -> str | None:
+def _kecamatan_code(text: str, regions: list[Place]) -> str | None:
     wanted = normalize_place(text).replace(" ", "")
     if len(wanted) < 4:
         return None
@@ -136,7 +136,7 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
     return match, text[: match.start()] + " " + text[match.end() :]
 
 
-def _kelurahan_from(text: str, regions: list[Region]) -> list[PlaceMatch]:
+def _kelurahan_from(text: str, regions: list[Place]) -> list[PlaceMatch]:
     """Match the whole remainder first, then ever shorter runs of its words."""
     words = [w for w in re.split(r"\s+", _FILLER.sub(" ", text)) if w.strip(".,;:-")]
     words = words[:MAX_PLACE_WORDS]  # kelurahan names have one to three words
@@ -158,7 +158,7 @@ def _kelurahan_from(text: str, regions: list[Region]) -> list[PlaceMatch]:
     return []
 
 
-def parse_registration(text: str, regions: list[Region]) -> ParsedRegistration:
+def parse_registration(text: str, regions: list[Place]) -> ParsedRegistration:
     """Read 'rw 5 sumbersari', 'rt 3 rw 5 kel. oro-oro dowo', 'rt 03/05 tlogomas' and the like."""
     raw = " " + text[:MAX_TYPED].casefold().replace("\u00a0", " ") + " "
     rt: int | None = None
@@ -417,7 +417,7 @@ async def group_status(session: AsyncSession, chat_id: int) -> GroupStatus | Non
 
 
 @dataclass(frozen=True)
-class Coverage:
+class GroupCount:
     """Registered (subscribed and active) groups of one kelurahan."""
 
     where: Place
@@ -429,7 +429,9 @@ class Coverage:
         return self.rw_groups + self.rt_groups
 
 
-async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> list[Coverage]:
+async def group_counts(
+    session: AsyncSession, kecamatan_code: str | None = None
+) -> list[GroupCount]:
     """Every kelurahan (of one kecamatan, or the city) with its registered group counts."""
     counts: dict[tuple[str, GroupLevel], int] = {}
     rows = await session.execute(
@@ -441,7 +443,7 @@ async def coverage(session: AsyncSession, kecamatan_code: str | None = None) -> 
         if code is not None and level is not None:
             counts[(code, level)] = int(count)
     return [
-        Coverage(
+        GroupCount(
             p,
             counts.get((p.code, GroupLevel.RW), 0),
             counts.get((p.code, GroupLevel.RT), 0),

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Tps, TpsArea
 from domain.audit import audit
 from domain.places import area_label
-from domain.regions import Region, match_kelurahan
+from domain.regions import Place, match_kelurahan
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 10_000
@@ -130,10 +130,10 @@ def _header_map(header: list[str]) -> tuple[dict[str, int], str | None]:
     return index, None
 
 
-def _resolve_kelurahan(value: str, regions: list[Region]) -> str:
+def _resolve_kelurahan(value: str, regions: list[Place]) -> str:
     text = value.strip()
     if _CODE.match(text):
-        if any(r.kelurahan_code == text for r in regions):
+        if any(r.code == text for r in regions):
             return text
         raise ValueError(f"kode kelurahan {text} tidak ada di Kota Malang")
     matches = match_kelurahan(text, regions)
@@ -145,7 +145,7 @@ def _resolve_kelurahan(value: str, regions: list[Region]) -> str:
     raise ValueError(f"kelurahan “{text[:40]}” bisa berarti {names}; tulis kodenya")
 
 
-def parse_registry(text: str, regions: list[Region]) -> ParsedRegistry:
+def parse_registry(text: str, regions: list[Place]) -> ParsedRegistry:
     """Every TPS the file describes, and every problem with its line number."""
     problems: list[RowProblem] = []
     lines = text.splitlines()
@@ -260,7 +260,7 @@ class ImportReport:
 async def import_registry(
     session: AsyncSession,
     data: bytes,
-    regions: list[Region],
+    regions: list[Place],
     actor_id: int | None,
     now: datetime,
     *,

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_PROFILE = (
     Path(__file__).resolve().parents[1] / "data" / "elections" / "pilkada-2024-kota-malang.toml"
@@ -69,6 +78,66 @@ class References(_Strict):
     bawaslu_report: str
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = rf"^(?=.{{1,253}}$)({_LABEL}\.)*{_LABEL}$"
+
+
+class Neutrality(_Strict):
+    """The neutrality guard's data and the approval rules for this election.
+
+    ``terms_file``: the partisan terms (candidates, parties, slogans, pair-number calls), a TOML
+    file beside the profile; ``link_allowlist``: the only domains (and their subdomains) a
+    custom broadcast may link to; ``allowed_handles``: social-media accounts it may name;
+    ``approver_min_age_hours``: how long an official must have been an official before they may
+    approve someone else's custom broadcast (a fresh second account is not a second person).
+    """
+
+    terms_file: Path | None = None
+    link_allowlist: list[str] = Field(
+        default_factory=lambda: ["go.id", "kpu.go.id", "bawaslu.go.id", "malangkota.go.id"]
+    )
+    allowed_handles: list[str] = Field(default_factory=list)
+    approver_min_age_hours: int = Field(default=24, ge=0, le=24 * 365)
+
+    @field_validator("link_allowlist")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        out = []
+        for domain in value:
+            d = domain.strip().casefold().removeprefix("www.")
+            if not re.match(_DOMAIN, d) or "." not in d:
+                raise ValueError(f"{domain!r} is not a domain name (e.g. 'kpu.go.id')")
+            out.append(d)
+        return out
+
+    @field_validator("allowed_handles")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        for handle in value:
+            if not re.match(r"^@?[A-Za-z0-9_.]{1,32}$", handle):
+                raise ValueError(f"{handle!r} is not a social-media handle (e.g. '@kpu_ri')")
+        return value
+
+    @field_validator("terms_file")
+    @classmethod
+    def _terms_file_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        # relative to the profile's folder, else to data/elections (a copied profile for a PSU)
+        base = (info.context or {}).get("base") or DEFAULT_PROFILE.parent
+        candidates = [value] if value.is_absolute() else [Path(base) / value]
+        if not value.is_absolute():
+            candidates.append(DEFAULT_PROFILE.parent / value)
+        path = next((c for c in candidates if c.is_file()), candidates[0])
+        if not path.is_file():
+            raise ValueError(f"terms file {path} not found")
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"terms file {path} is not valid TOML: {exc}") from exc
+        return path.resolve()
+
+
 class ElectionProfile(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -84,6 +153,7 @@ class ElectionProfile(_Strict):
     masa_tenang: MasaTenang
     results: Results = Results()
     references: References
+    neutrality: Neutrality = Neutrality()
 
     @field_validator("timezone")
     @classmethod
@@ -99,6 +169,11 @@ class ElectionProfile(_Strict):
         if self.masa_tenang.end >= self.election_day:
             raise ValueError("masa_tenang must end before election_day")
         return self
+
+    @property
+    def terms_path(self) -> Path | None:
+        """The partisan terms file of this election (absolute), or None for the default."""
+        return self.neutrality.terms_file
 
     @property
     def tz(self) -> ZoneInfo:
@@ -135,7 +210,7 @@ def load_profile(path: Path | str | None = None) -> ElectionProfile:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"election profile {file} is not valid TOML: {exc}") from exc
     try:
-        return ElectionProfile.model_validate(raw)
+        return ElectionProfile.model_validate(raw, context={"base": file.parent})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"

@@ -52,6 +52,8 @@ Public API::
     relative_day_phrase(profile, now_utc) -> str
     check_library(library, profile) -> list[Problem]      # Problem(key, reason)
     check_text(text) -> list[Finding]            # Finding(term, category, reason, match)
+    guard_for(profile).check(text)               # the profile's terms and link allowlist
+    approval_findings(text, guard) -> ApprovalFindings  # names, numbers, symbols, links
     messages.cli.main(argv) -> int               # check | show KEY | list
 """
 

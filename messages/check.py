@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from messages.context import PLACEHOLDERS
 from messages.library import Library, Message, Problem
-from messages.neutrality import TermSet, check_text
+from messages.neutrality import TermSet, check_text, guard_for
 from messages.render import RenderError, placeholders, render
 from messages.telegram_html import utf16_length, validate_html, visible_text
 
@@ -34,8 +34,13 @@ def sample_nows(profile: ElectionProfile) -> list[datetime]:
 
 
 def _sample_params(message: Message) -> dict[str, str]:
-    """Stand-ins for the values a caller passes; long enough to make the length check honest."""
-    return {name: f"[contoh {name}]" for name in message.params}
+    """Stand-ins for the values a caller passes; long enough to make the length check honest.
+    A name ending in ``_url`` stands for a link (an ``href`` must be one) on an allowed domain:
+    the value is data the caller brings, not the message's own link."""
+    return {
+        name: f"https://contoh.go.id/{name}" if name.endswith("_url") else f"[contoh {name}]"
+        for name in message.params
+    }
 
 
 def check_message(
@@ -46,6 +51,8 @@ def check_message(
 ) -> list[Problem]:
     """Every problem with one message, each reason once."""
     reasons: list[str] = []
+    if terms is None:  # the profile's own terms ([neutrality] terms_file)
+        terms = guard_for(profile).terms
 
     def add(reason: str) -> None:
         if reason not in reasons:

@@ -13,6 +13,7 @@ from domain.broadcasts import Draft, DraftRefused, approve, cancel, preview, sub
 from domain.officials import Actor, PermissionDenied, add_official, find_actor
 from election.profile import ElectionProfile
 from scheduler.clock import FixedClock
+from tests.authority_fixtures import seed_official
 from tests.conftest import ADMIN_ID
 from tests.scheduler.fakes import add_groups
 
@@ -25,7 +26,8 @@ async def _officials(sessions: SessionFactory, now: datetime) -> dict[str, Actor
         admin = await find_actor(session, ADMIN_ID)
         assert admin is not None
         await add_official(session, admin, OPERATOR_ID, OfficialRole.OPERATOR, None, now)
-        await add_official(session, admin, SECOND_ADMIN_ID, OfficialRole.ADMIN, None, now)
+        # an approver the way a city has one: added days ago, by another official
+        await seed_official(session, SECOND_ADMIN_ID, OfficialRole.ADMIN, now)
         await add_official(
             session, admin, KLOJEN_OPERATOR_ID, OfficialRole.OPERATOR, "35.73.02", now
         )

@@ -13,7 +13,7 @@ from bot.funnel_chart import funnel_chart, labels, rows_for
 from db.engine import SessionFactory
 from db.models import DeliveryStatus, Group
 from domain.acks import Press, record_presses
-from domain.coverage import coverage, coverage_csv, import_list, parse_list
+from domain.coverage import coverage_csv, import_list, neighbourhood_coverage, parse_list
 from domain.funnel import Funnel, FunnelRow, funnel
 from domain.regions import read_regions
 from election.profile import ElectionProfile
@@ -69,7 +69,7 @@ async def test_coverage_csv_carries_the_funnel_columns(
 ) -> None:
     await scenario(sessions, clock)
     async with sessions() as session:
-        report = await coverage(session)
+        report = await neighbourhood_coverage(session)
     rows = list(csv.DictReader(io.StringIO(coverage_csv(report).decode("utf-8-sig"))))
     got = {
         (r["tingkat"], r["rw"], r["rt"]): (

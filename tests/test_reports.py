@@ -25,7 +25,13 @@ from db.models import (
     OfficialRole,
 )
 from domain.acks import Press, record_presses
-from domain.coverage import ListRejected, coverage, coverage_csv, import_list, parse_list
+from domain.coverage import (
+    ListRejected,
+    coverage_csv,
+    import_list,
+    neighbourhood_coverage,
+    parse_list,
+)
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
 from domain.regions import read_regions
@@ -309,7 +315,7 @@ async def test_import_replaces_only_the_kelurahan_in_the_file(
         summary = await import_list(session, second, ADMIN.user_id, now)
     assert summary.replaced == 3  # Oro-oro Dowo's RW 3 (implied by its RTs), RT 3/1, RT 3/2
     async with sessions() as session:
-        report = await coverage(session)
+        report = await neighbourhood_coverage(session)
         count = await session.scalar(select(func.count()).select_from(Neighbourhood))
     assert count == 4  # Oro-oro Dowo: RW 3, RW 4, RT 3/1; Sumbersari: RW 5
     ood = next(k for k in report.kelurahan if k.code == OOD)

@@ -189,8 +189,8 @@ async def test_coverage_counts_only_registered_active_groups(sessions: SessionFa
         await subs.bot_left(session, -3, "kicked", ADMIN, NOW)
         await subs.known_group(session, -5, "never registered", "group", NOW)
     async with sessions() as session:
-        city = await subs.coverage(session)
-        lowokwaru = await subs.coverage(session, "35.73.05")
+        city = await subs.group_counts(session)
+        lowokwaru = await subs.group_counts(session, "35.73.05")
         listed = await subs.groups_in(session, SUMBERSARI)
         total = await session.scalar(select(func.count()).select_from(Group))
     assert len(city) == 57 and total == 5

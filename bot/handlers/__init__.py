@@ -1,64 +1,104 @@
 """Telegram handlers: thin, they read the update, call the domain and reply.
 
-Each module exposes `handlers()`; `register` adds them in one place, in an order that matters:
-PTB stops at the first matching handler of a group, so specific callbacks and commands come
-before the residents' catch-all for free text.
+One module per idea, each exposing `handlers()`; `register` adds them in one place, in an order
+that matters: PTB stops at the first matching handler of a group, so specific callbacks and
+commands come before the residents' catch-all for free text, and the catch-all for presses
+nobody declared comes last of all.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.handlers import acks, groups, officials, onboarding, reports, residents
+from bot.handlers import (
+    acks,
+    approvals,
+    coverage,
+    group_status,
+    membership,
+    officials_admin,
+    onboarding,
+    registration,
+    reports,
+    residents,
+    siaran,
+    tps_lookup,
+    tps_registry,
+)
 from bot.handlers.commands import set_commands, set_official_commands
+from bot.jobs import rebuild_jobs, start_sync
+from bot.ui import callbacks
+from domain import flows
 from domain.officials import list_officials
+from scheduler.timeline import load_timeline, sync_timeline
 
 log = logging.getLogger(__name__)
+
+# How long an expired flow is remembered, so a late press hears "expired" rather than "stale".
+EXPIRED_FLOWS_KEPT = timedelta(days=7)
 
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
-    from bot.jobs import rebuild_jobs, start_sync
-    from scheduler.timeline import load_timeline, sync_timeline
-
     services = application.bot_data.services
     timeline = load_timeline(services.settings.timeline_file, services.profile)
     async with services.sessions.begin() as session:
         report = await sync_timeline(session, timeline, services.profile, services.clock.now())
+        purged = await flows.purge_expired(session, services.clock.now(), EXPIRED_FLOWS_KEPT)
     log.info(
-        "timeline: %d new, %d updated, %d unchanged",
+        "timeline: %d new, %d updated, %d unchanged; %d old flows forgotten",
         report.created,
         report.updated,
         report.unchanged,
+        purged,
     )
     await rebuild_jobs(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)
-    await set_commands(application.bot)
+    await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
-    await set_official_commands(application.bot, [o.user_id for o in officials])
+    await set_official_commands(application.bot, services.profile, [o.user_id for o in officials])
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every failure; a handler error must never stop the bot."""
+    """Log every failure; a handler error must never stop the bot, nor leave a press unanswered."""
     log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        await callbacks.refuse(update, context, "ui.tombol.gagal")
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Group -1 runs first: typed input of an official's flow in progress (it stops the update
     # there when it used it, otherwise the residents' free-text answers get it).
-    application.add_handlers(officials.typed_input_handlers(), group=-1)
-    # Acknowledgement presses first: they must be answered at once, before anything slow.
-    application.add_handlers(acks.handlers())
-    application.add_handlers(officials.handlers())
-    application.add_handlers(reports.handlers())
-    application.add_handlers(onboarding.handlers())
-    application.add_handlers(groups.handlers())
-    # Last: residents' menu and the catch-all for free text in private chats.
-    application.add_handlers(residents.handlers())
+    application.add_handlers(siaran.typed_input_handlers(), group=-1)
+    for module in (
+        # Acknowledgement presses first: they must be answered at once, before anything slow.
+        acks,
+        siaran,
+        approvals,
+        officials_admin,
+        reports,
+        onboarding,
+        # Its /cakupan document handler (by caption) before the TPS registry's (any document).
+        coverage,
+        membership,
+        # Its group-only /start before the residents' private /start.
+        registration,
+        group_status,
+        residents,
+        tps_lookup,
+        tps_registry,
+    ):
+        application.add_handlers(module.handlers())
+    # Last: every other private message, so nothing a resident sends goes unanswered, and
+    # every press no kind above claimed (old, forged, garbage), answered and nothing else.
+    application.add_handlers(residents.catch_all())
+    application.add_handler(CallbackQueryHandler(callbacks.unknown_press))
     application.add_error_handler(on_error)

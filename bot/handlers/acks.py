@@ -6,7 +6,7 @@ Slower things come after the answer: whether the presser is a group admin (the R
 cached per chat) and the count on the button, which a repeating job edits at a pace Telegram
 accepts (one edit per message every few seconds at most, only when the count changed).
 
-Answers, admin look-ups and count edits go through a Bot of their own (bot.sender's aiohttp
+Answers, admin look-ups and count edits go through a Bot of their own (bot.http_sender's aiohttp
 transport, as broadcasts do), paced here: httpx costs about ten times the CPU per request on a
 small machine, which alone would cap a burst well below 500 presses a second. PTB's limiter on
 the interactive bot would also queue them with the replies officials wait for, and its
@@ -16,10 +16,8 @@ Defaults add `parse_mode` to editMessageReplyMarkup, which has no such parameter
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,19 +27,13 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.sender import ack_keyboard, broadcast_bot
+from bot.http_sender import ack_keyboard, broadcast_bot
+from bot.ui.callbacks import ACK, answer
+from bot.ui.views import text
 from db.engine import SessionFactory
 from domain.acks import AckOutcome, AckWriter, Press, ack_counts
-from messages.render import render
-from scheduler.engine import ACK_PREFIX, ack_callback_data
 
 log = logging.getLogger(__name__)
-
-_DATA = re.compile(rf"^{re.escape(ACK_PREFIX)}(\d{{1,18}})$")
-
-ALREADY = "Sudah tercatat sebelumnya. Terima kasih!"
-NOT_HERE = "Tombol ini tidak berlaku untuk pesan ini. Terima kasih."
-TRY_AGAIN = "Maaf, belum tercatat karena gangguan. Silakan tekan lagi sebentar lagi."
 
 
 @dataclass(frozen=True)
@@ -187,9 +179,7 @@ class ButtonCounts:
         await bot.edit_message_reply_markup(
             entry.chat_id,
             entry.message_id,
-            reply_markup=ack_keyboard(
-                f"{self.label} ({count})", ack_callback_data(entry.broadcast_id)
-            ),
+            reply_markup=ack_keyboard(f"{self.label} ({count})", ACK.build(entry.broadcast_id)),
         )
 
 
@@ -213,14 +203,23 @@ class AckButtons:
         self._side_bot_lock = asyncio.Lock()
         self._pressing = asyncio.Semaphore(self.config.presses_at_once)
         self.unanswered = 0  # recorded, but too late for Telegram to take an answer
-        self._thanks = ""
+        self._answers: dict[str, str] = {}
 
     def _setup(self, context: BotContext) -> tuple[AckWriter, ButtonCounts]:
         if self.writer is None or self.counts is None:
             services = context.services
             self.writer = AckWriter(services.sessions, services.clock)
             self.counts = ButtonCounts(self.config, services.broadcasts.ack_label)
-            self._thanks = render("sistem.tombol.tercatat", services.profile, services.clock.now())
+            # Rendered once: a burst of presses must not render the same text thousands of times.
+            self._answers = {
+                key: text(context, key)
+                for key in (
+                    "sistem.tombol.tercatat",
+                    "ui.tombol.sudah_tercatat",
+                    ACK.unknown,
+                    "ui.tombol.coba_lagi",
+                )
+            }
         if not self.counts.started and context.job_queue is not None:
             context.job_queue.run_repeating(
                 _flush_counts,  # type: ignore[arg-type]
@@ -256,25 +255,25 @@ class AckButtons:
         query = update.callback_query
         if query is None:
             return
-        press = _press(query)
-        if press is None:
-            await _answer(await self.side_bot(context), query, NOT_HERE)
-            return
         received = time.monotonic()
         writer, counts = self._setup(context)
         bot = await self.side_bot(context)
+        press = _press(query)
+        if press is None:
+            await answer(query, self._answers[ACK.unknown], bot=bot)
+            return
         async with self._pressing:
             try:
                 result = await writer.record(press)
             except Exception:
-                await _answer(bot, query, TRY_AGAIN)
+                await answer(query, self._answers["ui.tombol.coba_lagi"], bot=bot)
                 raise
-            if result.outcome is AckOutcome.RECORDED:
-                text = self._thanks
-            else:
-                text = ALREADY if result.outcome is AckOutcome.ALREADY else NOT_HERE
+            key = {
+                AckOutcome.RECORDED: "sistem.tombol.tercatat",
+                AckOutcome.ALREADY: "ui.tombol.sudah_tercatat",
+            }.get(result.outcome, ACK.unknown)
             if time.monotonic() - received < self.config.answer_within:
-                await _answer(bot, query, text)
+                await answer(query, self._answers[key], bot=bot)
             else:
                 self.unanswered += 1
         if result.outcome is not AckOutcome.RECORDED or result.delivery_id is None:
@@ -285,13 +284,13 @@ class AckButtons:
 
 
 def _press(query: CallbackQuery) -> Press | None:
-    match = _DATA.match(query.data or "")
+    parsed = ACK.parse(query.data)
     message = query.message
-    if match is None or message is None:
+    if parsed is None or message is None:
         return None
     user = query.from_user
     return Press(
-        broadcast_id=int(match[1]),
+        broadcast_id=parsed.number("broadcast"),
         chat_id=message.chat.id,
         message_id=message.message_id,
         user_id=user.id,
@@ -299,14 +298,8 @@ def _press(query: CallbackQuery) -> Press | None:
     )
 
 
-async def _answer(bot: Bot, query: CallbackQuery, text: str) -> None:
-    # Too late (the 15 s are over) or answered twice: nothing left to tell the user.
-    with contextlib.suppress(BadRequest):
-        await bot.answer_callback_query(query.id, text)
-
-
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     buttons = AckButtons()
     # block=False: presses must not queue behind each other (nor behind other updates) in
     # PTB's concurrent_updates slots; the AckWriter batches them instead.
-    return [CallbackQueryHandler(buttons.on_press, pattern=f"^{ACK_PREFIX}", block=False)]
+    return [CallbackQueryHandler(buttons.on_press, pattern=ACK.pattern, block=False)]

@@ -1,4 +1,5 @@
-"""The command lists Telegram shows, per scope, in Indonesian."""
+"""The command lists Telegram shows, per scope; their descriptions come from the library
+(`ui.perintah.*`)."""
 
 from __future__ import annotations
 
@@ -14,58 +15,60 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
+from election.profile import ElectionProfile
+from messages.render import render
+
 log = logging.getLogger(__name__)
 
+# (command, library key of its description), in the order Telegram shows them.
 PRIVATE = [
-    ("start", "Menu utama"),
-    ("kapan", "Kapan hari pemungutan suara"),
-    ("tps", "Di mana TPS saya"),
-    ("syarat", "Apa yang dibawa ke TPS"),
-    ("bantuan", "Cara memakai bot ini"),
+    (name, f"ui.perintah.pribadi.{name}") for name in ("start", "kapan", "tps", "syarat", "bantuan")
 ]
 GROUPS = [
-    ("kapan", "Kapan hari pemungutan suara"),
-    ("tps", "Cara cek lokasi TPS"),
-    ("syarat", "Apa yang dibawa ke TPS"),
-    ("status", "Status pendaftaran grup ini"),
-    ("bantuan", "Perintah bot di grup"),
+    (name, f"ui.perintah.di_grup.{name}")
+    for name in ("kapan", "tps", "syarat", "status", "bantuan")
 ]
 GROUP_ADMINS = [
     *GROUPS,
-    ("daftar", "Daftarkan grup RW/RT ini"),
-    ("berhenti", "Berhenti berlangganan siaran"),
+    *((name, f"ui.perintah.di_grup.{name}") for name in ("daftar", "berhenti")),
 ]
-
-
 OFFICIALS = [
     *PRIVATE,
-    ("siaran", "Buat siaran ke grup RW/RT"),
-    ("jadwal", "Siaran terjadwal dan terkirim"),
-    ("setujui", "Setujui siaran: /setujui NOMOR"),
-    ("batal", "Batalkan siaran: /batal NOMOR"),
-    ("laporan", "Laporan terkirim dan dibaca"),
-    ("belum", "Grup yang belum membaca"),
-    ("grup", "Grup terdaftar per wilayah"),
-    ("cakupan", "Cakupan RW/RT per kelurahan"),
-    ("petugas", "Daftar dan tambah petugas"),
+    *(
+        (name, f"ui.perintah.petugas.{name}")
+        for name in (
+            "siaran",
+            "jadwal",
+            "setujui",
+            "batal",
+            "laporan",
+            "belum",
+            "grup",
+            "cakupan",
+            "petugas",
+        )
+    ),
 ]
 
 
-async def set_official_commands(bot: Any, user_ids: list[int]) -> None:
+def _commands(entries: list[tuple[str, str]], profile: ElectionProfile) -> list[BotCommand]:
+    return [BotCommand(name, render(key, profile)) for name, key in entries]
+
+
+async def set_official_commands(bot: Any, profile: ElectionProfile, user_ids: list[int]) -> None:
     """Officials see their own commands in their private chat with the bot."""
+    commands = _commands(OFFICIALS, profile)
     for user_id in user_ids:
         try:
-            await bot.set_my_commands(
-                [BotCommand(c, d) for c, d in OFFICIALS], scope=BotCommandScopeChat(user_id)
-            )
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
         except TelegramError as exc:  # an official who never opened the bot has no chat yet
             log.info("no command list for official %s: %s", user_id, exc)
 
 
-async def set_commands(bot: Any) -> None:
-    for commands, scope in (
+async def set_commands(bot: Any, profile: ElectionProfile) -> None:
+    for entries, scope in (
         (PRIVATE, BotCommandScopeAllPrivateChats()),
         (GROUPS, BotCommandScopeAllGroupChats()),
         (GROUP_ADMINS, BotCommandScopeAllChatAdministrators()),
     ):
-        await bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
+        await bot.set_my_commands(_commands(entries, profile), scope=scope)

@@ -18,8 +18,8 @@ from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
-from bot.sender import broadcast_bot
 from domain import onboarding, preflight
 from domain.officials import Actor, find_actor
 from domain.reach import reach, reach_text

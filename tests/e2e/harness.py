@@ -8,9 +8,11 @@ async def test_x(kentongan: Harness) -> None:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from bot.runner import polling
 from bot.services import Services
 from bot.settings import Settings
 from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
-from sandbox import BotApiServer, Limits, SandboxConfig
+from sandbox import BotApiServer, CallbackQuery, Limits, SandboxConfig
 from sandbox.testing import running_server
 from sandbox.world import Chat, Member, Message, User, World
 from scheduler.clock import FixedClock
@@ -31,6 +33,7 @@ from scheduler.engine import BroadcastSummary, EngineConfig
 ADMIN_ID = 910001
 # Monday 25 November 2024, 08.00 WIB: H-2, in masa tenang.
 DEFAULT_NOW = datetime(2024, 11, 25, 1, 0, tzinfo=UTC)
+_forged_ids = itertools.count(9_000_000_000_000_000_001)
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Harness:
     app: KentonganApp
     clock: FixedClock
     settings: Settings
+    _restart: Callable[[], Awaitable[KentonganApp]] | None = field(default=None, repr=False)
 
     @property
     def world(self) -> World:
@@ -49,6 +53,20 @@ class Harness:
         services = self.app.bot_data.services
         assert services is not None
         return services
+
+    async def restart(self) -> None:
+        """Stop the Application and start a new one on the same database and server, as a
+        deploy or a crash and restart would: nothing in memory survives."""
+        assert self._restart is not None
+        self.app = await self._restart()
+
+    def forge_press(self, user: User, message: Message, data: str) -> str:
+        """A callback query Telegram would deliver for data the button does not carry (a forged
+        client, or a button of a message the bot has since changed); its query id."""
+        query = CallbackQuery(str(next(_forged_ids)), user, message, data, time.monotonic())
+        self.world.callback_queries[query.id] = query
+        self.world.push_update("callback_query", query.to_api())
+        return query.id
 
     def admin(self) -> User:
         """The official from ADMIN_IDS, who has started the bot."""
@@ -190,11 +208,26 @@ async def running_kentongan(
         values.update(settings)
         app_settings = Settings(**values)
         clock = FixedClock(now)
-        app = build_application(
-            app_settings,
-            clock=clock,
-            engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
-        )
-        async with polling(app):
-            await server.wait_for_call("getUpdates")
-            yield Harness(server=server, app=app, clock=clock, settings=app_settings)
+        stack = AsyncExitStack()
+
+        async def start() -> KentonganApp:
+            app = build_application(
+                app_settings,
+                clock=clock,
+                engine_config=engine or EngineConfig(rate=200, workers=8, backoff_base=0.01),
+            )
+            polls = len(server.calls_to("getUpdates"))
+            await stack.enter_async_context(polling(app))
+            await server.wait_until(lambda: len(server.calls_to("getUpdates")) > polls or None)
+            return app
+
+        async def restart() -> KentonganApp:
+            await stack.aclose()
+            return await start()
+
+        async with stack:
+            harness = Harness(server, await start(), clock, app_settings, _restart=restart)
+            try:
+                yield harness
+            finally:
+                await stack.aclose()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
-import time
 from typing import Any
 
 from sqlalchemy import select
@@ -18,13 +16,12 @@ from db.models import (
     Group,
     GroupLevel,
 )
-from sandbox import CallbackQuery, Chat, Member, Message, User
+from sandbox import Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
 THANKS = "Terima kasih, sudah tercatat."
 ALREADY = "Sudah tercatat sebelumnya. Terima kasih!"
 NOT_HERE = "Tombol ini tidak berlaku untuk pesan ini. Terima kasih."
-_forged_ids = itertools.count(9_000_000_000_000_000_001)
 
 
 # -- helpers shared with test_reports ---------------------------------------------------------
@@ -117,12 +114,9 @@ async def press_ack(h: Harness, user: User, chat: Chat, broadcast_id: int) -> st
     return (await h.server.wait_for_callback_answer(query_id)).text
 
 
-async def forge_press(h: Harness, user: User, message: Message, data: str) -> str | None:
-    """A callback Telegram would deliver for data the button does not carry (a forged client)."""
-    query = CallbackQuery(str(next(_forged_ids)), user, message, data, time.monotonic())
-    h.world.callback_queries[query.id] = query
-    h.world.push_update("callback_query", query.to_api())
-    return (await h.server.wait_for_callback_answer(query.id)).text
+async def forged_answer(h: Harness, user: User, message: Message, data: str) -> str | None:
+    """A forged press (see Harness.forge_press); the text it was answered with."""
+    return (await h.server.wait_for_callback_answer(h.forge_press(user, message, data))).text
 
 
 def db_rows(h: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -236,10 +230,10 @@ async def test_forged_or_misplaced_presses_change_nothing(kentongan: Harness) ->
 
     # A broadcast that does not exist; another broadcast's id on this message; this
     # broadcast's id on a chat that never got it; a button data that is not a number.
-    assert await forge_press(h, warga, first_in_a, "ack:99999") == NOT_HERE
-    assert await forge_press(h, warga, second_in_a, f"ack:{first}") == NOT_HERE
-    assert await forge_press(h, warga, second_in_b, f"ack:{first}") == NOT_HERE
-    assert await forge_press(h, warga, first_in_a, "ack:satu") == NOT_HERE
+    assert await forged_answer(h, warga, first_in_a, "ack:99999") == NOT_HERE
+    assert await forged_answer(h, warga, second_in_a, f"ack:{first}") == NOT_HERE
+    assert await forged_answer(h, warga, second_in_b, f"ack:{first}") == NOT_HERE
+    assert await forged_answer(h, warga, first_in_a, "ack:satu") == NOT_HERE
     assert await acks(h) == []
 
     # The genuine buttons still work.

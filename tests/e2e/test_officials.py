@@ -12,6 +12,7 @@ from sqlalchemy import select
 from db.models import AuditEntry, Broadcast, BroadcastStatus, OfficialRole
 from domain.officials import add_official, find_actor
 from sandbox.world import Message
+from tests.authority_fixtures import seed_official
 from tests.e2e.harness import ADMIN_ID, Harness, running_kentongan
 
 # Friday 22 November 2024, 09.00 WIB: before masa tenang.
@@ -30,7 +31,9 @@ async def _add_officials(h: Harness) -> None:
     async with h.services.sessions.begin() as session:
         admin = await find_actor(session, ADMIN_ID)
         assert admin is not None
-        await add_official(session, admin, SECOND_ADMIN, OfficialRole.ADMIN, None, now)
+        # an approver the way a city has one: added days ago by another official (issue 10:
+        # an admin the creator added, or one added in the last 24 h, may not approve)
+        await seed_official(session, SECOND_ADMIN, OfficialRole.ADMIN, now)
         await add_official(session, admin, OPERATOR, OfficialRole.OPERATOR, None, now)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from db.models import Group
@@ -30,7 +29,6 @@ async def registered(h: Harness, chat: Chat) -> Group | None:
         )
 
 
-@pytest.mark.xfail(strict=True, reason=HOOK)
 async def test_poster_link_preselects_the_kelurahan_and_still_asks_to_confirm(
     kentongan: Harness,
 ) -> None:

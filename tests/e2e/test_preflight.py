@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
 from bot.preflight_cli import main as preflight_main
-from bot.sender import broadcast_bot
 from bot.storage import open_storage
 from db.engine import SessionFactory
 from db.models import Group, GroupLevel, ReachOutcome

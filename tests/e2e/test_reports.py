@@ -21,7 +21,7 @@ from tests.e2e.harness import Harness
 from tests.e2e.test_acks import (
     THANKS,
     db_rows,
-    forge_press,
+    forged_answer,
     group_in_world,
     press_ack,
     register,
@@ -294,7 +294,7 @@ async def test_an_operator_sees_only_their_kecamatan_and_cannot_nudge(kentongan:
         operator, operator, listing.message_id, listing.buttons()[0]["callback_data"]
     )
     await h.server.wait_for_callback_answer(query_id)
-    answer = await forge_press(h, operator, listing, f"l:n:{c.broadcast_id}")
+    answer = await forged_answer(h, operator, listing, f"l:n:{c.broadcast_id}")
     assert answer == "Hanya admin yang dapat mengirim pengingat."
     async with h.services.sessions() as session:
         assert (

@@ -17,7 +17,7 @@ from domain.answers import answer_key
 from domain.intents import Intent
 from messages.render import render
 from messages.telegram_html import visible_text
-from sandbox import CallbackAnswer, CallbackQuery, Chat, Member, Message, User
+from sandbox import CallbackAnswer, Chat, Member, Message, User
 from tests.e2e.harness import Harness, running_kentongan
 
 DATA = Path(__file__).parents[1] / "data"
@@ -39,13 +39,6 @@ async def press_in_place(h: Harness, user: User, message: Message, label: str) -
     data = message.button(label)["callback_data"]
     query_id = h.world.press_button(user, user, message.message_id, data)
     return await h.server.wait_for_callback_answer(query_id)
-
-
-def forge_press(h: Harness, user: User, message: Message, data: str) -> str:
-    query = CallbackQuery(str(next(_forged_ids)), user, message, data, time.monotonic())
-    h.world.callback_queries[query.id] = query
-    h.world.push_update("callback_query", query.to_api())
-    return query.id
 
 
 def sample_questions() -> list[tuple[str, Intent]]:
@@ -347,9 +340,9 @@ async def test_odd_input_never_breaks_a_handler(
         {"message_id": 1, "date": int(time.time()), "chat": channel.to_api(), "text": "/kapan"},
     )
     menu = await h.say(users[5], "/start")
-    answer = await h.server.wait_for_callback_answer(forge_press(h, users[5], menu, "r:zzz"))
+    answer = await h.server.wait_for_callback_answer(h.forge_press(users[5], menu, "r:zzz"))
     assert answer.text is not None and "tidak dikenali" in answer.text
-    answer = await h.server.wait_for_callback_answer(forge_press(h, users[5], menu, "t:l:99"))
+    answer = await h.server.wait_for_callback_answer(h.forge_press(users[5], menu, "t:l:99"))
     assert answer.text is not None and "tidak dikenali" in answer.text
     reply = await h.say(users[5], "jam berapa tps buka")
     assert first_line(h, "jawab.jam") in (reply.text or "")
