@@ -116,6 +116,8 @@ PASSTHROUGH = {
         "bot.questions_cli",
         "residents' questions: list, label, export to the labelled set",
     ),
+    "poster": ("bot.onboarding_cli", "QR posters (PDF, PNG) and the invitation text"),
+    "preflight": ("bot.preflight_cli", "check every registered group with Telegram"),
 }
 
 

@@ -370,3 +370,30 @@ class ResidentQuestion(Base):
     exported: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_resident_questions_inbox", "status", "kelurahan_code"),)
+
+
+class ReachOutcome(enum.StrEnum):
+    """What a pre-flight check found for one group (domain/preflight.py)."""
+
+    OK = "ok"  # the bot is in the group and may send
+    KICKED = "kicked"  # an admin removed the bot
+    LEFT = "left"  # the bot is no longer a member
+    NOT_FOUND = "not_found"  # the chat is gone
+    CANNOT_SEND = "cannot_send"  # restricted, or the group is closed to members
+    UNKNOWN = "unknown"  # Telegram did not answer after retries
+
+
+class PreflightCheck(Base):
+    """One group as one pre-flight run found it; a run is the rows sharing `run_at`."""
+
+    __tablename__ = "preflight_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # after following a migration
+    # Set when the check found the group had become a supergroup (and moved the row).
+    migrated_from_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outcome: Mapped[ReachOutcome] = mapped_column(_enum(ReachOutcome))
+    detail: Mapped[str] = mapped_column(String(255), default="")
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

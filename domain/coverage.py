@@ -243,6 +243,10 @@ class CoverageLine:
     rw: int
     rt: int | None
     group_title: str | None
+    # The funnel (domain/funnel.py) for this RW/RT: a group placed here has the bot (registered
+    # or not), and a registered one acknowledged the latest broadcast.
+    bot_added: bool = False
+    acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,6 +306,7 @@ async def neighbourhood_coverage(
     for kel_code, _ in (await session.execute(groups)).all():
         if kel_code in by_code:
             by_code[kel_code].groups += 1
+    added, acked = await _funnel_keys(session)
     lines: list[CoverageLine] = []
     seen: set[tuple[str, int, int | None]] = set()
     for kel_code, rw, rt, title in (await session.execute(listed)).all():
@@ -318,14 +323,48 @@ async def neighbourhood_coverage(
             kel.rt_covered += covered
         if not covered:
             kel.missing.append((rw, rt))
-        lines.append(CoverageLine(kel.kecamatan, kel.name, rw, rt, title))
+        key = (kel_code, rw, rt)
+        lines.append(
+            CoverageLine(kel.kecamatan, kel.name, rw, rt, title, key in added, key in acked)
+        )
     return NeighbourhoodCoverage(list(by_code.values()), lines)
+
+
+async def _funnel_keys(
+    session: AsyncSession,
+) -> tuple[set[tuple[str, int, int | None]], set[tuple[str, int, int | None]]]:
+    """(kelurahan, rw, rt) with the bot in a group placed there; and acknowledged the latest."""
+    from domain.funnel import latest_broadcast_id
+    from scheduler.audience import acknowledged_groups
+
+    latest = await latest_broadcast_id(session)
+    acked_ids = set((await session.scalars(acknowledged_groups(latest))).all()) if latest else set()
+    rows = await session.execute(
+        select(
+            Group.id, Group.kelurahan_code, Group.level, Group.rw, Group.rt, Group.subscribed
+        ).where(Group.active.is_(True), Group.kelurahan_code.is_not(None), Group.rw.is_not(None))
+    )
+    added: set[tuple[str, int, int | None]] = set()
+    acked: set[tuple[str, int, int | None]] = set()
+    for gid, kel, level, rw, rt, subscribed in rows.all():
+        if kel is None or rw is None:  # the query asks for placed groups only
+            continue
+        key = (kel, rw, rt if level == GroupLevel.RT else None)
+        added.add(key)
+        if subscribed and gid in acked_ids:
+            acked.add(key)
+    return added, acked
 
 
 def coverage_csv(report: NeighbourhoodCoverage) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(("kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup"))
+    writer.writerow(
+        (
+            "kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup",
+            "bot_di_grup", "konfirmasi_siaran_terakhir",
+        )
+    )  # fmt: skip
     for line in report.lines:
         writer.writerow(
             (
@@ -336,6 +375,8 @@ def coverage_csv(report: NeighbourhoodCoverage) -> bytes:
                 "" if line.rt is None else line.rt,
                 "ya" if line.group_title is not None else "tidak",
                 line.group_title or "",
+                "ya" if line.bot_added else "tidak",
+                "ya" if line.acknowledged else "tidak",
             )
         )
     return out.getvalue().encode("utf-8-sig")

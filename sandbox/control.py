@@ -7,6 +7,7 @@ Same actions as the Python API; bodies and answers are JSON. Users and chats are
                                               "anonymous_admins"?, "add_bot_by"?, "bot_admin"?}
     POST   /control/groups/{id}/bot          {"by", "as_admin"?}      add the bot
     DELETE /control/groups/{id}/bot          {"by"?}                  kick the bot
+    POST   /control/groups/{id}/bot/restrict {"by"?}                  the bot may not send
     POST   /control/groups/{id}/migrate      {"by"?}                  upgrade to a supergroup
     POST   /control/groups/{id}/members      {"user_id", "by"?}
     POST   /control/send                     {"user_id", "chat_id"?, "text", "reply_to"?}
@@ -81,6 +82,7 @@ class ControlApi:
             ("POST", "/control/groups", self.add_group),
             ("POST", "/control/groups/{chat_id}/bot", self.add_bot),
             ("DELETE", "/control/groups/{chat_id}/bot", self.kick_bot),
+            ("POST", "/control/groups/{chat_id}/bot/restrict", self.restrict_bot),
             ("POST", "/control/groups/{chat_id}/migrate", self.migrate),
             ("POST", "/control/groups/{chat_id}/members", self.add_member),
             ("POST", "/control/send", self.send),
@@ -175,6 +177,13 @@ class ControlApi:
         chat = self._chat(request)
         by = self.world.user(b["by"]) if b.get("by") is not None else None
         self.world.kick_bot(chat, by)
+        return _json(_chat_json(chat))
+
+    async def restrict_bot(self, request: web.Request) -> web.StreamResponse:
+        b = await self._body(request)
+        chat = self._chat(request)
+        by = self.world.user(b["by"]) if b.get("by") is not None else None
+        self.world.restrict_bot(chat, by)  # a basic group: 400 through the guard
         return _json(_chat_json(chat))
 
     async def migrate(self, request: web.Request) -> web.StreamResponse:

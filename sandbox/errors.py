@@ -52,6 +52,7 @@ MESSAGE_NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 GROUP_UPGRADED = "group chat was upgraded to a supergroup chat"
+NOT_ENOUGH_RIGHTS = "not enough rights to send text messages to the chat"
 CANT_INITIATE = "bot can't initiate conversation with a user"
 BOT_BLOCKED = "bot was blocked by the user"
 USER_DEACTIVATED = "user is deactivated"

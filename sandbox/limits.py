@@ -22,6 +22,10 @@ SENDING_METHODS = frozenset(
         "sendChecklist", "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
     )
 )  # fmt: skip
+# Methods that read chats; limited only when ``Limits.read_per_second`` is set.
+READING_METHODS = frozenset(
+    m.lower() for m in ("getChat", "getChatMember", "getChatAdministrators", "getChatMemberCount")
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,11 @@ class Limits:
     group_burst: int = 20
     private_per_second: float = 1.0
     private_burst: int = 3
+    # Telegram publishes no figure for reading chats (getChat, getChatMember); 0 leaves them
+    # unlimited. A benchmark sets it (e.g. 30, the sending budget) to see that a sweep over
+    # thousands of chats paces itself.
+    read_per_second: float = 0.0
+    read_burst: int = 30
 
     @classmethod
     def off(cls) -> Limits:
@@ -80,6 +89,18 @@ class FloodControl:
         self._global = TokenBucket(limits.global_per_second, limits.global_burst)
         self._paid = TokenBucket(limits.paid_broadcast_per_second, limits.paid_broadcast_per_second)
         self._chats: dict[int, TokenBucket] = {}
+        self._reads = TokenBucket(limits.read_per_second or 1.0, limits.read_burst)
+
+    def check_read(self) -> int:
+        """0 and the read is counted, or the ``retry_after`` seconds for a 429."""
+        if not self.limits.enabled or self.limits.read_per_second <= 0:
+            return 0
+        now = self.clock()
+        wait = self._reads.wait_time(now)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        self._reads.take(now)
+        return 0
 
     def check(self, chat_id: int, *, is_private: bool, paid: bool = False) -> int:
         """0 and the send is counted, or the ``retry_after`` seconds for a 429."""

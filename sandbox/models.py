@@ -95,6 +95,8 @@ class Member:
                 can_send_polls=False,
                 can_send_other_messages=False,
                 can_add_web_page_previews=False,
+                can_react_to_messages=False,
+                can_edit_tag=False,
                 can_change_info=False,
                 can_invite_users=False,
                 can_pin_messages=False,
@@ -115,6 +117,8 @@ class Chat:
     bot_member: Member | None = None  # None: the bot was never in this group
     migrated_to: int | None = None
     migrated_from: int | None = None
+    # The members' default permission to send messages (getChat's permissions.can_send_messages)
+    members_can_send: bool = True
     description: str | None = None
     messages: dict[int, Message] = field(default_factory=dict)
     next_message_id: int = 1

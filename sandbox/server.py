@@ -21,7 +21,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from .errors import ApiError, too_many_requests
 from .faults import Fault, FaultPlan, Latency
-from .limits import SENDING_METHODS, FloodControl, Limits
+from .limits import READING_METHODS, SENDING_METHODS, FloodControl, Limits
 from .methods import BotApi, MethodOptions, maybe_await
 from .spec import ApiSpec, load_spec
 from .validation import UploadedFile, Validator
@@ -288,6 +288,8 @@ class BotApiServer:
             params = self.validator.validate(spec, raw)
             if method in SENDING_METHODS:
                 self._check_flood(params)
+            elif method in READING_METHODS and (retry := self.flood.check_read()):
+                raise too_many_requests(retry)
             handler = self.api.handler(method)
             if handler is None:
                 raise ApiError(501, f"Not Implemented: the sandbox does not simulate {spec.name}")

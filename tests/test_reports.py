@@ -322,9 +322,12 @@ async def test_import_replaces_only_the_kelurahan_in_the_file(
     assert (ood.rw_listed, ood.rw_covered, ood.rt_listed, ood.rt_covered) == (2, 1, 1, 1)
     assert ood.missing == [(4, None)]
     rows = list(csv.reader(io.StringIO(coverage_csv(report).decode("utf-8-sig"))))
-    assert rows[0] == ["kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup"]
-    assert ["Klojen", "Oro-oro Dowo", "RT", "3", "1", "ya", "grup -21"] in rows
-    assert ["Lowokwaru", "Sumbersari", "RW", "5", "", "tidak", ""] in rows
+    assert rows[0] == [
+        "kecamatan", "kelurahan", "tingkat", "rw", "rt", "ada_grup", "nama_grup",
+        "bot_di_grup", "konfirmasi_siaran_terakhir",
+    ]  # fmt: skip
+    assert ["Klojen", "Oro-oro Dowo", "RT", "3", "1", "ya", "grup -21", "ya", "tidak"] in rows
+    assert ["Lowokwaru", "Sumbersari", "RW", "5", "", "tidak", "", "tidak", "tidak"] in rows
 
 
 # -- the shell --------------------------------------------------------------------------------

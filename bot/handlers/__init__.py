@@ -25,6 +25,7 @@ from bot.handlers import (
     officials_admin,
     privacy,
     questions,
+    onboarding,
     registration,
     reports,
     residents,
@@ -88,6 +89,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         approvals,
         officials_admin,
         reports,
+        onboarding,
         # Its /cakupan document handler (by caption) before the TPS registry's (any document).
         coverage,
         membership,

@@ -41,7 +41,7 @@ from bot.ui.guards import (
     is_group,
 )
 from bot.ui.views import Rows, Safe, add_to_group_button, edit, keyboard, text
-from domain import flows, places, subscriptions
+from domain import flows, onboarding, places, subscriptions
 from domain.flows import CHAT_FLOW, Flow, FlowKind, Found
 from domain.subscriptions import Registration
 
@@ -70,7 +70,9 @@ async def daftar(update: Update, context: BotContext) -> None:
         await start_daftar(message, chat, context, " ".join(context.args or []))
 
 
-async def start_daftar(message: Message, chat: Chat, context: BotContext, typed: str) -> None:
+async def start_daftar(
+    message: Message, chat: Chat, context: BotContext, typed: str, kelurahan: str | None = None
+) -> None:
     owner = await group_admin(message, context)
     if owner is None:
         return
@@ -81,7 +83,12 @@ async def start_daftar(message: Message, chat: Chat, context: BotContext, typed:
         )
     flow = await open_flow(context, chat.id, owner)
     if not typed.strip():
-        body, markup = await kecamatan_screen(context, flow, chat.id)
+        # A poster's link chose the kelurahan: start at "RW or RT group?", still confirmed.
+        body, markup = (
+            await screen(context, flow, chat, "l", (kelurahan,))
+            if kelurahan
+            else await kecamatan_screen(context, flow, chat.id)
+        )
         await message.reply_text(body, reply_markup=markup)
         return
     async with services.sessions() as session:
@@ -115,8 +122,10 @@ async def start_in_group(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if message is None or chat is None or not is_group(chat):
         return
-    if (context.args or [""])[0].lower() == "daftar":
-        await start_daftar(message, chat, context, "")
+    async with context.services.sessions() as session:
+        hint = await onboarding.registration_hint(session, (context.args or [""])[0])
+    if hint is not None:
+        await start_daftar(message, chat, context, "", hint.kelurahan_code)
     else:
         await message.reply_text(text(context, "sistem.grup.bantuan"))
 

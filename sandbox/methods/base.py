@@ -39,6 +39,17 @@ class MethodsBase:
 
     def chat_for_send(self, chat_id: int | str) -> Chat:
         """The chat the bot may write to, or Telegram's refusal."""
+        chat = self._chat_with_bot(chat_id)
+        member = chat.bot_member
+        if member is not None and (
+            member.status == "restricted"
+            or (member.status == "member" and not chat.members_can_send)
+        ):
+            raise bad_request(E.NOT_ENOUGH_RIGHTS)
+        return chat
+
+    def _chat_with_bot(self, chat_id: int | str) -> Chat:
+        """A private chat the bot may write to, or a group the bot is still in."""
         chat = self.world.find_chat(chat_id)
         if chat is None:
             raise bad_request(E.CHAT_NOT_FOUND)
@@ -67,7 +78,8 @@ class MethodsBase:
         if chat is None or (chat.type == "private" and chat.user and not chat.user.started):
             raise bad_request(E.CHAT_NOT_FOUND)
         if chat.type != "private":
-            return self.chat_for_send(chat_id)
+            # A bot that may not send (restricted) still reads the chat, as in Telegram.
+            return self._chat_with_bot(chat_id)
         return chat
 
     # ---- message content, for sending and editing -----------------------------------------

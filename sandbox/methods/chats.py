@@ -26,7 +26,7 @@ class ChatMethods(MethodsBase):
         if chat.description:
             info["description"] = chat.description
         if chat.is_group:
-            info["permissions"] = {"can_send_messages": True}
+            info["permissions"] = {"can_send_messages": chat.members_can_send}
         return info
 
     def m_getChatMember(self, p: dict[str, Any]) -> dict[str, Any]:

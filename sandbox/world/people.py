@@ -105,6 +105,21 @@ class People(WorldState):
         chat.bot_member = Member(self.bot, "kicked")
         self._my_chat_member(chat, by, old)
 
+    def restrict_bot(self, chat: Chat | int, by: User | None = None) -> None:
+        """An admin takes the bot's right to send (supergroups only, as in Telegram): sending
+        then fails with 400 "not enough rights", while reading the chat still works."""
+        chat = self.chat(chat)
+        if chat.type != "supergroup":
+            raise ValueError("only members of supergroups can be restricted")
+        by = by or self._some_admin(chat)
+        old = self._bot_member_api(chat)
+        chat.bot_member = Member(self.bot, "restricted")
+        self._my_chat_member(chat, by, old)
+
+    def set_members_can_send(self, chat: Chat | int, allowed: bool) -> None:
+        """The group's default permission to send messages; a plain-member bot follows it."""
+        self.chat(chat).members_can_send = allowed
+
     def remove_bot(self, chat: Chat | int) -> None:
         """The bot leaves (leaveChat): 403 "bot is not a member" afterwards."""
         chat = self.chat(chat)
