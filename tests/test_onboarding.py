@@ -19,7 +19,6 @@ from db.engine import SessionFactory
 from domain import onboarding
 from domain.onboarding import PAYLOAD_RULE, StartHint, parse_start_payload, start_payload
 from domain.places import all_places
-from domain.regions import read_regions
 from election.profile import ElectionProfile
 from sandbox.testing import running_server
 from scheduler.clock import FixedClock
@@ -33,11 +32,16 @@ def qr_texts(image: Image.Image) -> list[str]:
     ]
 
 
-def test_every_kelurahan_payload_follows_telegrams_rule_and_round_trips() -> None:
-    for region in read_regions():
-        payload = start_payload(region.kelurahan_code)
+async def test_every_kelurahan_payload_follows_telegrams_rule_and_round_trips(
+    sessions: SessionFactory,
+) -> None:
+    async with sessions() as session:
+        every = await all_places(session)
+    assert len(every) == 57
+    for place in every:
+        payload = start_payload(place.code)
         assert PAYLOAD_RULE.fullmatch(payload) and len(payload) <= 64
-        assert parse_start_payload(payload) == StartHint(region.kelurahan_code)
+        assert parse_start_payload(payload) == StartHint(place.code)
     assert start_payload() == "daftar"
     with pytest.raises(ValueError):
         start_payload("35.73.02")
