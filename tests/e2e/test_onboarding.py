@@ -11,8 +11,8 @@ from tests.e2e.harness import Harness
 
 ORO_ORO_DOWO = "35.73.02.1008"
 HOOK = (
-    "needs the hook in bot/handlers/groups.py start_in_group: "
-    "onboarding.registration_hint(session, payload) -> _start_daftar(..., kelurahan=code)"
+    "needs the hook in docs/onboarding-registration-hook.patch (bot/handlers/registration.py "
+    "on main; bot/handlers/groups.py here): registration_hint -> start at the kelurahan"
 )
 
 
