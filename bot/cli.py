@@ -80,6 +80,7 @@ PASSTHROUGH = {
     "sandbox": ("sandbox.cli", "run the local Bot API server"),
     "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps.py)"),
     "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
+    "agenda": ("bot.agenda_cli", "agendas: list, add FILE, pause NAME, resume NAME"),
 }
 
 

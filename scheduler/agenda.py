@@ -64,7 +64,8 @@ PAUSED_REASON = "agenda dijeda"
 REMOVED_REASON = "langkah dihapus dari agenda"
 MAX_STEPS = 200
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+# Short enough for callback data ("ag:p:<name>" within 64 bytes).
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$")
 _STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
 _RELATIVE = re.compile(r"^H\s*(?P<offset>[+-]\s*\d{1,3})?\s+(?P<h>\d{1,2})[.:](?P<m>\d{2})$", re.I)
 _DURATION = re.compile(r"^(?P<n>\d{1,3})\s*(?P<unit>menit|jam|hari)$")

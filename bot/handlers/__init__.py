@@ -13,7 +13,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.handlers import acks, groups, officials, reports, residents
+from bot.handlers import acks, agendas, groups, officials, reports, residents, topics
 from bot.handlers.commands import set_commands, set_official_commands
 from domain.officials import list_officials
 
@@ -22,22 +22,16 @@ log = logging.getLogger(__name__)
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
+    from bot.agenda_jobs import start_agenda_sync, sync_agendas_now
     from bot.jobs import rebuild_jobs, start_sync
-    from scheduler.timeline import load_timeline, sync_timeline
 
     services = application.bot_data.services
-    timeline = load_timeline(services.settings.timeline_file, services.profile)
-    async with services.sessions.begin() as session:
-        report = await sync_timeline(session, timeline, services.profile, services.clock.now())
-    log.info(
-        "timeline: %d new, %d updated, %d unchanged",
-        report.created,
-        report.updated,
-        report.unchanged,
-    )
+    # The election timeline is one agenda among others (scheduler.agenda, domain.agendas).
+    await sync_agendas_now(services, install=True)
     await rebuild_jobs(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)
+    start_agenda_sync(application.job_queue)
     await set_commands(application.bot)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -58,6 +52,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(officials.handlers())
     application.add_handlers(reports.handlers())
     application.add_handlers(groups.handlers())
+    application.add_handlers(topics.handlers())
+    application.add_handlers(agendas.handlers())
     # Last: residents' menu and the catch-all for free text in private chats.
     application.add_handlers(residents.handlers())
     application.add_error_handler(on_error)
