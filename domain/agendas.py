@@ -22,6 +22,7 @@ from db.models import Agenda as AgendaRow
 from db.models import Broadcast, BroadcastStatus
 from domain.audit import audit
 from domain.officials import Actor, PermissionDenied
+from domain.reports import AD_HOC_AGENDA
 from election.profile import ElectionProfile
 from messages.library import Library
 from scheduler.agenda import (
@@ -39,7 +40,7 @@ from scheduler.timeline import SyncReport, Timeline
 log = logging.getLogger(__name__)
 
 # An agenda that is not in the table: an official's one-off broadcasts (agenda column NULL).
-AD_HOC = "siaran-langsung"
+AD_HOC = AD_HOC_AGENDA
 AD_HOC_TITLE = "Siaran langsung petugas"
 
 
