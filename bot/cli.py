@@ -37,8 +37,14 @@ def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:
 
     # The rehearsal prints its own progress; library chatter would drown it.
     logging.getLogger().setLevel(logging.WARNING)
-    options = RehearsalOptions(speed=args.speed, seed=args.seed)
-    result = asyncio.run(rehearse(settings, options))
+    from bot.rehearsal import RehearsalError
+
+    options = RehearsalOptions(speed=args.speed, seed=args.seed, agenda=args.agenda)
+    try:
+        result = asyncio.run(rehearse(settings, options))
+    except RehearsalError as exc:
+        print(f"kentongan: {exc}", file=sys.stderr)
+        return 2
     return 0 if result.ok else 1
 
 
@@ -96,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--speed", type=float, default=60.0, help="simulated minutes per second")
         p.add_argument("--seed", type=int, default=7)
+        p.add_argument("--agenda", metavar="NAME", help="play this agenda instead of the election")
         p.set_defaults(func=func)
     from bot import shell
 
