@@ -13,15 +13,30 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import BotContext
 from bot.notify import render_broadcast
-from domain.agendas import AgendaLine, AgendaNotFound, first_waiting, overview, pause, resume
+from domain.agendas import (
+    AgendaLine,
+    AgendaNotFound,
+    add_agenda,
+    first_waiting,
+    overview,
+    pause,
+    resume,
+)
 from domain.officials import Actor, PermissionDenied, find_actor
 from domain.reports import scope_name
 from messages.context import format_day
 from messages.render import Safe, render
+from scheduler.agenda import AgendaRejected
 from scheduler.timeline import load_timeline
 from scheduler.topics import TOPICS
 
@@ -174,9 +189,7 @@ async def agenda_button(update: Update, context: BotContext) -> None:
             await query.message.reply_text(header + "\n\n" + Safe(body))
             return
         if not _may_run(actor):
-            raise PermissionDenied(
-                "Hanya admin tingkat kota yang dapat menjeda atau melanjutkan agenda."
-            )
+            raise PermissionDenied(_text(context, "agenda_ui.bukan_admin_kota"))
         timeline = load_timeline(services.settings.timeline_file, services.profile)
         async with services.sessions.begin() as session:
             if button.action == "p":
@@ -195,8 +208,68 @@ async def agenda_button(update: Update, context: BotContext) -> None:
     await query.message.edit_text(text, reply_markup=markup)
 
 
+MAX_FILE_BYTES = 64_000
+
+
+async def agenda_file(update: Update, context: BotContext) -> None:
+    """A .toml sent by a city-wide admin: validated whole, loaded or refused with its lines."""
+    message = update.effective_message
+    actor = await _official(update, context)
+    if actor is None or message is None or message.document is None:
+        return
+    if not _may_run(actor):
+        await message.reply_text(html.escape("Hanya admin tingkat kota yang dapat memuat agenda."))
+        return
+    document = message.document
+    try:
+        if (document.file_size or 0) > MAX_FILE_BYTES:
+            raise UnicodeError("too large")
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+        if len(data) > MAX_FILE_BYTES:
+            raise UnicodeError("too large")
+        text = data.decode("utf-8-sig")
+    except UnicodeError:
+        await message.reply_text(html.escape(_text(context, "agenda_ui.berkas_rusak")))
+        return
+    services = context.services
+    timeline = load_timeline(services.settings.timeline_file, services.profile)
+    try:
+        async with services.sessions.begin() as session:
+            loaded, created = await add_agenda(
+                session, actor, text, services.profile, timeline, services.clock.now()
+            )
+    except AgendaRejected as exc:
+        shown = [f"• {html.escape(str(p))}" for p in exc.problems[:15]]
+        if len(exc.problems) > len(shown):
+            shown.append(f"… (+{len(exc.problems) - len(shown)})")
+        await message.reply_text(
+            _text(context, "agenda_ui.ditolak", masalah=Safe("\n".join(shown)))
+        )
+        return
+    except PermissionDenied as exc:
+        await message.reply_text(html.escape(str(exc)))
+        return
+    await message.reply_text(
+        _text(
+            context,
+            "agenda_ui.dimuat",
+            nama=loaded.name,
+            langkah=len(loaded.steps),
+            topik=TOPICS.get(loaded.topic, loaded.topic),
+            baru="dimuat" if created else "diperbarui",
+        )
+    )
+
+
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("agenda", agenda, filters=filters.UpdateType.MESSAGE),
         CallbackQueryHandler(agenda_button, pattern=r"^ag:"),
+        # Before residents' catch-all private document handler (the TPS upload).
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & filters.ChatType.PRIVATE
+            & filters.Document.FileExtension("toml"),
+            agenda_file,
+        ),
     ]

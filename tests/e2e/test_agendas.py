@@ -131,3 +131,44 @@ async def test_agenda_is_scoped_to_the_official_and_admins_pause_and_preview(
     warga = h.world.add_user("Warga", started=True)
     refused = await h.say(warga, "/agenda")
     assert "hanya untuk petugas" in (refused.text or "")
+
+
+async def test_an_agenda_file_sent_to_the_bot_is_validated_whole(later: Harness) -> None:
+    h = later
+    admin = h.admin()
+    good = b"""
+name = "siskamling"
+title = "Ronda malam"
+topic = "keamanan"
+
+[[step]]
+key = "sabtu"
+every = "sabtu 19.00"
+message = "kerja_bakti.bulanan"
+"""
+    bad = good.replace(b'every = "sabtu 19.00"', b'every = "malam minggu"')
+    last = h.world.last_bot_message(admin)
+    h.world.user_sends_document(admin, None, "siskamling.toml", bad)
+    refused = await h.server.wait_for_message(admin, after=last.message_id if last else 0)
+    assert "tidak dimuat" in (refused.text or "") and "baris 8" in (refused.text or "")
+    async with h.services.sessions() as session:
+        assert await session.get(AgendaRow, "siskamling") is None
+
+    h.world.user_sends_document(admin, None, "siskamling.toml", good)
+    loaded = await h.server.wait_for_message(admin, after=refused.message_id)
+    assert "siskamling" in (loaded.text or "") and "dimuat" in (loaded.text or "")
+    async with h.services.sessions() as session:
+        rows = (
+            await session.scalars(select(Broadcast).where(Broadcast.agenda == "siskamling"))
+        ).all()
+    assert rows and {b.topic for b in rows} == {"keamanan"}
+
+    # A kecamatan operator may look but not load.
+    async with h.services.sessions.begin() as session:
+        await seed_official(
+            session, KLOJEN_OPERATOR, OfficialRole.OPERATOR, AFTER, kecamatan_code="35.73.02"
+        )
+    operator = h.world.add_user("Pak Operator Klojen", user_id=KLOJEN_OPERATOR, started=True)
+    h.world.user_sends_document(operator, None, "siskamling.toml", good)
+    no = await h.server.wait_for_message(operator)
+    assert "Hanya admin tingkat kota" in (no.text or "")
