@@ -218,7 +218,7 @@ async def agenda_file(update: Update, context: BotContext) -> None:
     if actor is None or message is None or message.document is None:
         return
     if not _may_run(actor):
-        await message.reply_text(html.escape("Hanya admin tingkat kota yang dapat memuat agenda."))
+        await message.reply_text(html.escape(_text(context, "agenda_ui.bukan_admin_kota")))
         return
     document = message.document
     try:
