@@ -346,7 +346,7 @@ async def _lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
     return [
         BroadcastLine(
             id=b.id,
-            key=(b.timeline_key or "").split(":")[-1] or (b.message_key or "teks"),
+            key=(b.timeline_key or "").split(":", 1)[-1] or (b.message_key or "teks"),
             at=b.scheduled_at,
             status=b.status,
             reason=b.status_reason,
