@@ -219,6 +219,8 @@ class Agenda(Base):
     # "file" (bundled under data/agendas, refreshed at start) or "official" (loaded by one).
     origin: Mapped[str] = mapped_column(String(20), default="file")
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An official loaded custom texts: held (paused) until a second city-wide admin approves.
+    awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

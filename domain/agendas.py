@@ -190,7 +190,12 @@ async def add_agenda(
     row.title, row.topic, row.source = agenda.title, agenda.topic, text
     row.origin, row.updated_at = "official", now
     row.updated_by = actor.user_id if actor else None
+    # Custom texts pass the neutrality guard, and a second admin reads them, as for /siaran.
+    # (The shell is the server's operator, who answers for what they load.)
+    row.awaiting_approval = actor is not None and any(s.text for s in agenda.steps)
     await session.flush()
+    if row.awaiting_approval:
+        await pause(session, None, agenda.name, now)
     audit(
         session,
         now,
@@ -202,6 +207,28 @@ async def add_agenda(
     )
     await sync_all(session, profile, timeline, now, library)
     return agenda, created
+
+
+async def approve_agenda(
+    session: AsyncSession,
+    actor: Actor,
+    name: str,
+    profile: ElectionProfile,
+    timeline: Timeline,
+    now: datetime,
+) -> int:
+    """A second city-wide admin approves an agenda's custom texts; it then runs."""
+    _require_admin(actor)
+    row = await _row(session, name)
+    if not row.awaiting_approval:
+        raise PermissionDenied(f"Agenda {name} tidak menunggu persetujuan.")
+    if row.updated_by == actor.user_id:
+        raise PermissionDenied(
+            "Agenda yang Anda muat sendiri harus disetujui admin lain (petugas kedua)."
+        )
+    row.awaiting_approval = False
+    audit(session, now, actor.user_id, "agenda.approve", f"agenda:{name}")
+    return await resume(session, actor, name, profile, timeline, now)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -238,6 +265,10 @@ async def resume(
     if actor is not None:
         _require_admin(actor)
     row = await _row(session, name)
+    if row.awaiting_approval:
+        raise PermissionDenied(
+            f"Agenda {name} berisi teks sendiri dan menunggu persetujuan admin kedua."
+        )
     row.paused, row.updated_at = False, now
     set_aside = (
         await session.scalars(
@@ -275,6 +306,8 @@ class AgendaLine:
     topic: str
     paused: bool
     next_steps: list[NextStep]
+    awaiting_approval: bool = False
+    loaded_by: int | None = None
 
 
 def _scoped(actor: Actor | None, spec: str) -> Audience | None:
@@ -324,7 +357,17 @@ async def overview(
             )
             if len(steps) >= per_agenda:
                 break
-        lines.append(AgendaLine(row.name, row.title, row.topic, row.paused, steps))
+        lines.append(
+            AgendaLine(
+                row.name,
+                row.title,
+                row.topic,
+                row.paused,
+                steps,
+                awaiting_approval=row.awaiting_approval,
+                loaded_by=row.updated_by,
+            )
+        )
     return lines
 
 
@@ -346,6 +389,7 @@ __all__ = [
     "AgendaNotFound",
     "NextStep",
     "add_agenda",
+    "approve_agenda",
     "first_waiting",
     "install_bundled",
     "load_all",

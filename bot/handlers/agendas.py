@@ -2,6 +2,7 @@
 city-wide admins pause, resume and preview.
 
 Callback data: ``ag:<action>:<agenda name>`` with action p (pause), r (resume), v (preview),
+a (approve an agenda's custom texts, by an admin other than the one who loaded it),
 declared once in ``AgendaButton``. Every press re-reads the official from the database.
 """
 
@@ -23,10 +24,12 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.notify import render_broadcast
+from db.models import Agenda as AgendaRow
 from domain.agendas import (
     AgendaLine,
     AgendaNotFound,
     add_agenda,
+    approve_agenda,
     first_waiting,
     overview,
     pause,
@@ -40,7 +43,7 @@ from scheduler.agenda import AgendaRejected
 from scheduler.timeline import load_timeline
 from scheduler.topics import TOPICS
 
-ACTIONS = {"p": "pause", "r": "resume", "v": "preview"}
+ACTIONS = {"p": "pause", "r": "resume", "v": "preview", "a": "approve"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,14 @@ async def _listing(context: BotContext, actor: Actor) -> tuple[str, InlineKeyboa
     rows: list[list[InlineKeyboardButton]] = []
     tz = services.profile.tz
     for line in lines:
-        status = _text(context, "agenda_ui.dijeda" if line.paused else "agenda_ui.berjalan")
+        status = _text(
+            context,
+            "agenda_ui.menunggu"
+            if line.awaiting_approval
+            else "agenda_ui.dijeda"
+            if line.paused
+            else "agenda_ui.berjalan",
+        )
         parts.append(
             "\n"
             + _text(
@@ -110,7 +120,21 @@ async def _listing(context: BotContext, actor: Actor) -> tuple[str, InlineKeyboa
             )
         if not line.next_steps:
             parts.append(_text(context, "agenda_ui.tanpa_langkah"))
-        if _may_run(actor):
+        if _may_run(actor) and line.awaiting_approval:
+            if line.loaded_by != actor.user_id:
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            _text(context, "agenda_ui.tombol_setujui", nama=line.name),
+                            callback_data=AgendaButton("a", line.name).data(),
+                        ),
+                        InlineKeyboardButton(
+                            _text(context, "agenda_ui.tombol_pratinjau", nama=line.name),
+                            callback_data=AgendaButton("v", line.name).data(),
+                        ),
+                    ]
+                )
+        elif _may_run(actor):
             toggle = AgendaButton("r", line.name) if line.paused else AgendaButton("p", line.name)
             toggle_key = "agenda_ui.tombol_lanjut" if line.paused else "agenda_ui.tombol_jeda"
             rows.append(
@@ -192,7 +216,14 @@ async def agenda_button(update: Update, context: BotContext) -> None:
             raise PermissionDenied(_text(context, "agenda_ui.bukan_admin_kota"))
         timeline = load_timeline(services.settings.timeline_file, services.profile)
         async with services.sessions.begin() as session:
-            if button.action == "p":
+            if button.action == "a":
+                count = await approve_agenda(
+                    session, actor, button.name, services.profile, timeline, now
+                )
+                answer = _text(
+                    context, "agenda_ui.sudah_dilanjutkan", nama=button.name, jumlah=count
+                )
+            elif button.action == "p":
                 count = await pause(session, actor, button.name, now)
                 answer = _text(context, "agenda_ui.sudah_dijeda", nama=button.name, jumlah=count)
             else:
@@ -259,6 +290,10 @@ async def agenda_file(update: Update, context: BotContext) -> None:
             baru="dimuat" if created else "diperbarui",
         )
     )
+    async with services.sessions() as session:
+        row = await session.get(AgendaRow, loaded.name)
+    if row is not None and row.awaiting_approval:
+        await message.reply_text(_text(context, "agenda_ui.perlu_persetujuan", nama=loaded.name))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

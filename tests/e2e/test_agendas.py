@@ -21,6 +21,7 @@ AFTER = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 # Friday 4 December 2026, 07.00 WIB: the DBD agenda's weekly PSN reminder is due.
 FRIDAY = datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
 KLOJEN_OPERATOR = 910005
+SECOND_ADMIN = 910006
 
 
 @pytest.fixture
@@ -172,3 +173,52 @@ message = "kerja_bakti.bulanan"
     h.world.user_sends_document(operator, None, "siskamling.toml", good)
     no = await h.server.wait_for_message(operator)
     assert "Hanya admin tingkat kota" in (no.text or "")
+
+
+async def test_custom_texts_in_an_agenda_wait_for_a_second_admin(later: Harness) -> None:
+    h = later
+    await h.registered_groups(1)
+    admin = h.admin()
+    own_text = b"""
+name = "ronda-teks"
+title = "Ronda malam"
+topic = "keamanan"
+
+[[step]]
+key = "sabtu"
+every = "sabtu 19.00"
+text = "Malam ini jadwal ronda. Jaga lingkungan bersama, kunci pintu dan pagar."
+"""
+    h.world.user_sends_document(admin, None, "ronda.toml", own_text)
+    held = await h.server.wait_for_message(
+        admin, lambda m: "menunggu" in (m.text or "") or "admin kota yang lain" in (m.text or "")
+    )
+    assert "admin kota yang lain" in (held.text or "")
+
+    async def waiting() -> list[Broadcast]:
+        async with h.services.sessions() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(Broadcast).where(
+                            Broadcast.agenda == "ronda-teks",
+                            Broadcast.status == BroadcastStatus.SCHEDULED,
+                        )
+                    )
+                ).all()
+            )
+
+    assert await waiting() == []
+    mine = await h.say(admin, "/agenda")
+    assert "menunggu persetujuan" in (mine.text or "")
+    assert "✅ Setujui ronda-teks" not in [b["text"] for b in mine.buttons()]
+
+    async with h.services.sessions.begin() as session:
+        await seed_official(session, SECOND_ADMIN, OfficialRole.ADMIN, AFTER)
+    second = h.world.add_user("Bu Admin Kedua", user_id=SECOND_ADMIN, started=True)
+    listing = await h.say(second, "/agenda")
+    approved = await h.press(second, listing, "✅ Setujui ronda-teks")
+    assert approved is not None and "⏸️ Jeda ronda-teks" in [b["text"] for b in approved.buttons()]
+    assert {b.text for b in await waiting()} == {
+        "Malam ini jadwal ronda. Jaga lingkungan bersama, kunci pintu dan pagar."
+    }

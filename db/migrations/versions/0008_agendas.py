@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("origin", sa.String(length=20), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("awaiting_approval", sa.Boolean(), nullable=False),
         sa.Column("updated_by", sa.BigInteger(), nullable=True),
         sa.Column("updated_at", db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_agendas")),
