@@ -43,10 +43,19 @@ def _cmd_rehearse(settings: Settings, args: argparse.Namespace) -> int:
 
     # The rehearsal prints its own progress; library chatter would drown it.
     logging.getLogger().setLevel(logging.WARNING)
+    from bot.rehearsal import RehearsalError
+
     options = RehearsalOptions(
-        speed=args.speed, seed=args.seed, database_url=getattr(args, "database_url", None)
+        speed=args.speed,
+        seed=args.seed,
+        agenda=args.agenda,
+        database_url=getattr(args, "database_url", None),
     )
-    result = asyncio.run(rehearse(settings, options))
+    try:
+        result = asyncio.run(rehearse(settings, options))
+    except RehearsalError as exc:
+        print(f"kentongan: {exc}", file=sys.stderr)
+        return 2
     return 0 if result.ok else 1
 
 
@@ -118,6 +127,7 @@ PASSTHROUGH = {
     ),
     "poster": ("bot.onboarding_cli", "QR posters (PDF, PNG) and the invitation text"),
     "preflight": ("bot.preflight_cli", "check every registered group with Telegram"),
+    "agenda": ("bot.agenda_cli", "agendas: list, add FILE, pause NAME, resume NAME"),
 }
 
 
@@ -137,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--database-url",
             help="rehearse on this (empty) database instead of a temporary SQLite file",
         )
+        p.add_argument("--agenda", metavar="NAME", help="play this agenda instead of the election")
         p.set_defaults(func=func)
     backup_parser = sub.add_parser(
         "backup", help="a consistent copy of the SQLite database, safe while the bot runs"

@@ -14,23 +14,27 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from sqlalchemy import func, select
 
+from bot.agenda_cli import AGENDAS_DIR
 from bot.app import build_application
 from bot.jobs import rebuild_jobs
 from bot.runner import polling
 from bot.settings import Settings
 from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, Group, GroupLevel
+from db.models import Agenda as AgendaRow
+from domain.agendas import pause, read_bundled
 from domain.broadcasts import STATUS_LABEL
 from domain.regions import read_regions
 from election.profile import load_profile
 from messages.context import format_day
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
 from sandbox.world import Chat, Member, User, World
+from scheduler.agenda import Agenda, materialise, parse_agenda
 from scheduler.clock import RehearsalClock
 from scheduler.timeline import load_timeline, parse_relative
 
@@ -50,6 +54,8 @@ class RehearsalOptions:
     # Any DATABASE_URL (e.g. an empty PostgreSQL database); default a temporary SQLite file.
     database_url: str | None = None
     max_seconds: float = 600.0
+    # An agenda's name (election/data/agendas/); None plays the election timeline.
+    agenda: str | None = None
 
 
 @dataclass
@@ -156,6 +162,12 @@ async def rehearse(
     profile = load_profile(settings.election_profile)
     timeline = load_timeline(settings.timeline_file, profile)
     first = min(parse_relative(e.at, profile) for e in timeline.entries)
+    playing, title = profile.key, f"{profile.name} {profile.region_name}"
+    if options.agenda not in (None, profile.key):
+        agenda = _bundled_agenda(str(options.agenda), profile)
+        playing, title = agenda.name, agenda.title
+        # From today: the agenda's next broadcasts (recurring ones a window ahead).
+        first = min(p.scheduled_at for p in materialise(agenda, datetime.now(UTC)))
     clock = RehearsalClock(first - timedelta(minutes=3), options.speed)
     faults = [Fault("server_error", method="sendMessage", probability=options.server_error_rate)]
     config = SandboxConfig(
@@ -193,15 +205,21 @@ async def rehearse(
                                 updated_at=now,
                             )
                         )
-                _print(out, f"kentongan · gladi {profile.name} {profile.region_name}")
+                async with services.sessions.begin() as session:
+                    # Only the agenda being played runs; the others wait (a scratch database).
+                    for other in (await session.scalars(select(AgendaRow.name))).all():
+                        if other != playing:
+                            await pause(session, None, other, now)
+                count = len(await _lines(services.sessions, playing))
+                _print(out, f"kentongan · gladi {title}")
                 _print(
                     out,
-                    f"{len(rows)} grup RW/RT di 57 kelurahan, {len(timeline.entries)} "
+                    f"{len(rows)} grup RW/RT di 57 kelurahan, {count} "
                     f"siaran, server Bot API lokal {server.api_url.rsplit('/', 1)[0]}",
                 )
                 _print(out, "Batas Telegram aktif (30 pesan/detik, 20/menit per grup).\n")
-                presses = await _drive(app, server, town, clock, options, out, profile.tz)
-                lines = await _lines(services.sessions)
+                presses = await _drive(app, server, town, clock, options, out, profile.tz, playing)
+                lines = await _lines(services.sessions, playing)
         calls = server.calls
         result = RehearsalResult(
             groups=len(rows),
@@ -229,6 +247,7 @@ async def _drive(
     options: RehearsalOptions,
     out: TextIO,
     tz: Any,
+    agenda: str,
 ) -> int:
     services = app.bot_data.services
     seen: set[tuple[int, int]] = set()
@@ -239,7 +258,7 @@ async def _drive(
     last_progress = 0.0
     while time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-        lines = await _lines(services.sessions)
+        lines = await _lines(services.sessions, agenda)
         for line in lines:
             sent = line.counts.get("sent", 0)
             before = shown.get(line.id)
@@ -285,10 +304,26 @@ async def _drive(
     return presses
 
 
-async def _lines(sessions: Any) -> list[BroadcastLine]:
+def _bundled_agenda(name: str, profile: Any) -> Agenda:
+    for _file, text in read_bundled(AGENDAS_DIR):
+        agenda = parse_agenda(text, profile)
+        if agenda.name == name:
+            return agenda
+    raise RehearsalError(f"agenda {name!r} is not in {AGENDAS_DIR}")
+
+
+class RehearsalError(Exception):
+    """The rehearsal cannot start; one line for stderr."""
+
+
+async def _lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
     async with sessions() as session:
         broadcasts = (
-            await session.scalars(select(Broadcast).order_by(Broadcast.scheduled_at, Broadcast.id))
+            await session.scalars(
+                select(Broadcast)
+                .where(Broadcast.agenda == agenda)
+                .order_by(Broadcast.scheduled_at, Broadcast.id)
+            )
         ).all()
         counts: dict[int, dict[str, int]] = {}
         for bid, status, n in (
@@ -313,7 +348,7 @@ async def _lines(sessions: Any) -> list[BroadcastLine]:
     return [
         BroadcastLine(
             id=b.id,
-            key=(b.timeline_key or "").split(":")[-1] or (b.message_key or "teks"),
+            key=(b.timeline_key or "").split(":", 1)[-1] or (b.message_key or "teks"),
             at=b.scheduled_at,
             status=b.status,
             reason=b.status_reason,

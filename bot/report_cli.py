@@ -1,13 +1,14 @@
 """`python -m bot report …`: the officials' reports from the shell, on the same domain as the bot.
 
     python -m bot report [--broadcast ID] [--format text|csv|png] [--out FILE] [--kecamatan KODE]
-    python -m bot report list [--kecamatan KODE]
+    python -m bot report list [--kecamatan KODE] [--agenda NAMA]
     python -m bot report coverage [--format text|csv] [--out FILE] [--kecamatan KODE]
     python -m bot report coverage-import FILE [--kecamatan KODE]
 
 Without --broadcast the latest broadcast that went out; text and csv go to stdout unless --out;
 png always goes to a file (default laporan-siaran-<ID>.png). --kecamatan limits every report
-(and an import) to one kecamatan, as for an operator.
+(and an import) to one kecamatan, as for an operator; --agenda limits the latest report and the
+list to one agenda's broadcasts (`siaran-langsung`: officials' one-off broadcasts).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def _report(args: argparse.Namespace) -> int:
         await _check_kecamatan(sessions, args.kecamatan)
         async with sessions() as session:
             try:
-                report = await broadcast_report(session, args.broadcast, args.kecamatan)
+                report = await broadcast_report(
+                    session, args.broadcast, args.kecamatan, args.agenda
+                )
             except ReportError as exc:
                 raise CliError(str(exc)) from None
             if args.format == "csv":
@@ -102,7 +105,9 @@ def _list(args: argparse.Namespace) -> int:
     async def job(sessions: SessionFactory, profile: ElectionProfile) -> int:
         await _check_kecamatan(sessions, args.kecamatan)
         async with sessions() as session:
-            recent = await recent_broadcasts(session, args.kecamatan, limit=args.limit)
+            recent = await recent_broadcasts(
+                session, args.kecamatan, limit=args.limit, agenda=args.agenda
+            )
         _write(_text(recent_text(recent, profile)), None)
         return 0
 
@@ -155,6 +160,9 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         prog="python -m bot report", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--kecamatan", metavar="KODE", help="hanya satu kecamatan, mis. 35.73.05")
+    parser.add_argument(
+        "--agenda", metavar="NAMA", help="hanya siaran satu agenda (siaran-langsung: tanpa agenda)"
+    )
     if command == "list":
         parser.add_argument("command")
         parser.add_argument("--limit", type=int, default=10)

@@ -20,7 +20,7 @@ from election.profile import ElectionProfile
 from messages.context import format_day
 from scheduler.audience import Audience
 from scheduler.clock import SystemClock
-from scheduler.timeline import load_timeline, sync_timeline
+from scheduler.timeline import load_timeline
 from scheduler.when import WhenError, parse_when
 
 T = TypeVar("T")
@@ -34,33 +34,59 @@ def _wib(profile: ElectionProfile, when: object) -> str:
     return f"{format_day(local.date())[:3]} {local:%d/%m/%Y %H.%M} {profile.timezone_label}"
 
 
-def plan(settings: Settings, _args: argparse.Namespace) -> int:
-    """The timeline in WIB with each broadcast's status and recipient count."""
+def plan(settings: Settings, args: argparse.Namespace) -> int:
+    """Every agenda (or one, --agenda) in WIB with each broadcast's status and recipient count."""
+    from bot.agenda_cli import AGENDAS_DIR
+    from db.models import Agenda as AgendaRow
+    from domain.agendas import AD_HOC, AD_HOC_TITLE, install_bundled, read_bundled, sync_all
+    from scheduler.topics import TOPICS
 
     async def job(sessions: SessionFactory, profile: ElectionProfile) -> int:
         timeline = load_timeline(settings.timeline_file, profile)
+        now = SystemClock().now()
         async with sessions.begin() as session:
-            await sync_timeline(session, timeline, profile, SystemClock().now())
+            await install_bundled(session, read_bundled(AGENDAS_DIR), profile, now)
+            await sync_all(session, profile, timeline, now)
         async with sessions() as session:
+            agendas = {a.name: a for a in (await session.scalars(select(AgendaRow))).all()}
+            wanted = getattr(args, "agenda", None)
+            if wanted is not None and wanted not in agendas and wanted != AD_HOC:
+                print(
+                    f"Agenda {wanted} tidak ada. Pilihan: {', '.join(sorted(agendas))}, {AD_HOC}.",
+                    file=sys.stderr,
+                )
+                return 1
             broadcasts = (
                 await session.scalars(
                     select(Broadcast).order_by(Broadcast.scheduled_at, Broadcast.id)
                 )
             ).all()
             print(f"{profile.name} · {profile.region_name} · hari-H {profile.election_day}")
-            print(f"{'#':>4}  {'waktu':<25}{'pesan':<22}{'sasaran':<22}{'status':<22}grup")
+            groups: dict[str, list[Broadcast]] = {}
             for b in broadcasts:
-                recipients = await Audience.parse(b.audience).count(session)
-                expiry = (
-                    f" (s.d. {b.expires_at.astimezone(profile.tz):%d/%m %H.%M})"
-                    if (b.expires_at)
-                    else ""
-                )
-                print(
-                    f"{b.id:>4}  {_wib(profile, b.scheduled_at):<25}"
-                    f"{(b.message_key or 'teks sendiri'):<22}{b.audience:<22}"
-                    f"{STATUS_LABEL[b.status]:<22}{recipients}{expiry}"
-                )
+                groups.setdefault(b.agenda or AD_HOC, []).append(b)
+            order = [profile.key, *sorted(n for n in agendas if n != profile.key), AD_HOC]
+            for name in order:
+                if wanted is not None and name != wanted:
+                    continue
+                row = agendas.get(name)
+                title = row.title if row else AD_HOC_TITLE
+                topic = TOPICS.get(row.topic, row.topic) if row else "-"
+                state = " · DIJEDA" if row is not None and row.paused else ""
+                print(f"\n== {name} · {title} · topik {topic}{state}")
+                print(f"{'#':>4}  {'waktu':<25}{'pesan':<22}{'sasaran':<22}{'status':<22}grup")
+                for b in groups.get(name, []):
+                    recipients = await Audience.parse(b.audience).count(session, b.topic)
+                    expiry = (
+                        f" (s.d. {b.expires_at.astimezone(profile.tz):%d/%m %H.%M})"
+                        if (b.expires_at)
+                        else ""
+                    )
+                    print(
+                        f"{b.id:>4}  {_wib(profile, b.scheduled_at):<25}"
+                        f"{(b.message_key or 'teks sendiri'):<22}{b.audience:<22}"
+                        f"{STATUS_LABEL[b.status]:<22}{recipients}{expiry}"
+                    )
         return 0
 
     return run_job(settings, job)
@@ -114,9 +140,9 @@ def broadcast(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("plan", help="print the timeline with status and recipients").set_defaults(
-        func=plan
-    )
+    plan_parser = sub.add_parser("plan", help="print every agenda with status and recipients")
+    plan_parser.add_argument("--agenda", metavar="NAME", help="only this agenda")
+    plan_parser.set_defaults(func=plan)
     p = sub.add_parser("broadcast", help="list, create, approve or cancel broadcasts")
     p.set_defaults(func=broadcast)
     actions = p.add_subparsers(dest="action", required=True)

@@ -202,6 +202,42 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The agenda (programme) this broadcast belongs to; None: an official's one-off broadcast.
+    agenda: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
+    # The agenda's topic; groups may opt out of optional topics (scheduler.topics).
+    topic: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class Agenda(Base):
+    """A programme of broadcasts (scheduler.agenda): its file as loaded, and whether it runs."""
+
+    __tablename__ = "agendas"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    topic: Mapped[str] = mapped_column(String(20))
+    # The agenda file's text (TOML) as validated; the database is the source of truth.
+    source: Mapped[str] = mapped_column(Text, default="")
+    # "file" (bundled under data/agendas, refreshed at start) or "official" (loaded by one).
+    origin: Mapped[str] = mapped_column(String(20), default="file")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An official loaded custom texts: held (paused) until a second city-wide admin approves.
+    awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupTopicOptOut(Base):
+    """A group that chose (with /topik) not to receive one optional topic."""
+
+    __tablename__ = "group_topic_optouts"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chosen_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Subquery, case, exists, func, select
+from sqlalchemy import Select, Subquery, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -190,17 +190,33 @@ def _in_scope(kecamatan_code: str | None) -> Select[Any]:
     return query
 
 
+def _of_agenda(agenda: str | None) -> Any:
+    """A filter on the agenda column; "siaran-langsung" is officials' one-offs (no agenda)."""
+    if agenda is None:
+        return true()
+    if agenda == AD_HOC_AGENDA:
+        return Broadcast.agenda.is_(None)
+    return Broadcast.agenda == agenda
+
+
+# Officials' one-off broadcasts, which belong to no agenda file (domain.agendas.AD_HOC).
+AD_HOC_AGENDA = "siaran-langsung"
+
+
 async def recent_broadcasts(
-    session: AsyncSession, kecamatan_code: str | None = None, limit: int = 8
+    session: AsyncSession,
+    kecamatan_code: str | None = None,
+    limit: int = 8,
+    agenda: str | None = None,
 ) -> list[BroadcastInfo]:
-    """Broadcasts that went out (to the scope), newest first."""
+    """Broadcasts that went out (to the scope, of one agenda if given), newest first."""
     has_deliveries = exists().where(
         Delivery.broadcast_id == Broadcast.id, Delivery.group_id.in_(_in_scope(kecamatan_code))
     )
     broadcasts = (
         await session.scalars(
             select(Broadcast)
-            .where(Broadcast.started_at.is_not(None), has_deliveries)
+            .where(Broadcast.started_at.is_not(None), has_deliveries, _of_agenda(agenda))
             .order_by(Broadcast.started_at.desc(), Broadcast.id.desc())
             .limit(limit)
         )
@@ -209,11 +225,14 @@ async def recent_broadcasts(
 
 
 async def find_broadcast(
-    session: AsyncSession, broadcast_id: int | None, kecamatan_code: str | None = None
+    session: AsyncSession,
+    broadcast_id: int | None,
+    kecamatan_code: str | None = None,
+    agenda: str | None = None,
 ) -> BroadcastInfo:
     """The broadcast asked for, or the latest that went out; ReportError when there is none."""
     if broadcast_id is None:
-        recent = await recent_broadcasts(session, kecamatan_code, limit=1)
+        recent = await recent_broadcasts(session, kecamatan_code, limit=1, agenda=agenda)
         if not recent:
             raise ReportError("Belum ada siaran yang terkirim ke grup.")
         return recent[0]
@@ -257,10 +276,13 @@ def _acked(broadcast_id: int) -> Subquery:
 
 
 async def broadcast_report(
-    session: AsyncSession, broadcast_id: int | None, kecamatan_code: str | None = None
+    session: AsyncSession,
+    broadcast_id: int | None,
+    kecamatan_code: str | None = None,
+    agenda: str | None = None,
 ) -> BroadcastReport:
     """Targeted, delivered, failed, acknowledged, leader-acknowledged, per kelurahan."""
-    info = await find_broadcast(session, broadcast_id, kecamatan_code)
+    info = await find_broadcast(session, broadcast_id, kecamatan_code, agenda)
     acked = _acked(info.id)
     status = Delivery.status
     query = (

@@ -35,3 +35,8 @@ def shipped_profile() -> Path:
 
 def shipped_timeline() -> Path:
     return shipped("timelines", f"{DEFAULT_ELECTION}.toml")
+
+
+def shipped_agendas() -> Path:
+    """The folder of agendas the package ships (kerja bakti, DBD 3M Plus, …)."""
+    return shipped("agendas")

@@ -21,9 +21,11 @@ from db.models import (
     DeliveryStatus,
     Group,
     GroupLevel,
+    GroupTopicOptOut,
     Kecamatan,
     Kelurahan,
 )
+from scheduler.topics import is_optional
 
 _SPEC = re.compile(
     r"^(?:(?P<all>all)|(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?"
@@ -83,8 +85,12 @@ class Audience:
             return self.kelurahan_code.startswith(kecamatan_code + ".")
         return False
 
-    def groups_query(self) -> Select[Any]:
+    def groups_query(self, topic: str | None = None) -> Select[Any]:
+        """The groups this audience reaches; with an optional `topic`, not those that opted out."""
         query = select(Group).where(Group.subscribed.is_(True), Group.active.is_(True))
+        if is_optional(topic):
+            opted_out = select(GroupTopicOptOut.group_id).where(GroupTopicOptOut.topic == topic)
+            query = query.where(Group.id.not_in(opted_out))
         if self.kelurahan_code:
             query = query.where(Group.kelurahan_code == self.kelurahan_code)
         elif self.kecamatan_code:
@@ -102,8 +108,8 @@ class Audience:
             )
         return query
 
-    async def count(self, session: AsyncSession) -> int:
-        sub = self.groups_query().with_only_columns(Group.id).subquery()
+    async def count(self, session: AsyncSession, topic: str | None = None) -> int:
+        sub = self.groups_query(topic).with_only_columns(Group.id).subquery()
         return int(await session.scalar(select(func.count()).select_from(sub)) or 0)
 
     async def validate(self, session: AsyncSession) -> None:

@@ -333,7 +333,7 @@ class BroadcastEngine:
         # in a fraction of a second instead of seconds of per-row parameter binding).
         table = Delivery.__table__
         audience = Audience.parse(broadcast.audience)
-        groups = audience.groups_query().with_only_columns(
+        groups = audience.groups_query(broadcast.topic).with_only_columns(
             literal(broadcast.id, table.c.broadcast_id.type),
             Group.id,
             literal(DeliveryStatus.PENDING, table.c.status.type),

@@ -18,18 +18,20 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.handlers import (
     acks,
+    agendas,
     approvals,
     coverage,
     group_status,
     membership,
     officials_admin,
+    onboarding,
     privacy,
     questions,
-    onboarding,
     registration,
     reports,
     residents,
     siaran,
+    topics,
     tps_lookup,
     tps_registry,
 )
@@ -38,7 +40,6 @@ from bot.jobs import rebuild_jobs, start_sync
 from bot.ui import callbacks
 from domain import flows
 from domain.officials import list_officials
-from scheduler.timeline import load_timeline, sync_timeline
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +49,18 @@ EXPIRED_FLOWS_KEPT = timedelta(days=7)
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
+    from bot.agenda_jobs import start_agenda_sync, sync_agendas_now
+
     services = application.bot_data.services
-    timeline = load_timeline(services.settings.timeline_file, services.profile)
+    # The election timeline is one agenda among others (scheduler.agenda, domain.agendas).
+    await sync_agendas_now(services, install=True)
     async with services.sessions.begin() as session:
-        report = await sync_timeline(session, timeline, services.profile, services.clock.now())
         purged = await flows.purge_expired(session, services.clock.now(), EXPIRED_FLOWS_KEPT)
-    log.info(
-        "timeline: %d new, %d updated, %d unchanged; %d old flows forgotten",
-        report.created,
-        report.updated,
-        report.unchanged,
-        purged,
-    )
+    log.info("%d old flows forgotten", purged)
     await rebuild_jobs(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)
+    start_agenda_sync(application.job_queue)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -90,6 +88,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         officials_admin,
         reports,
         onboarding,
+        topics,
+        # Its private .toml document handler before the TPS registry's (any document).
+        agendas,
         # Its /cakupan document handler (by caption) before the TPS registry's (any document).
         coverage,
         membership,

@@ -1,0 +1,149 @@
+"""/topik: a group's admins choose which optional topics their group receives.
+
+Callback data: ``tp:<topic>`` (declared once in ``TopicButton``). Every press is checked with
+Telegram: only the group's admins change the choice; election and emergency topics are locked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from db.models import Group
+from domain.topics import TopicChoice, TopicRefused, choices, set_topic
+from messages.render import render
+from scheduler.topics import TOPICS
+
+log = logging.getLogger(__name__)
+
+# An anonymous admin writes as the group through this bot (Telegram's GroupAnonymousBot).
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+
+
+@dataclass(frozen=True)
+class TopicButton:
+    topic: str
+
+    PREFIX = "tp:"
+
+    def data(self) -> str:
+        data = self.PREFIX + self.topic
+        assert len(data.encode()) <= 64, data
+        return data
+
+    @classmethod
+    def parse(cls, data: str) -> TopicButton | None:
+        topic = data.removeprefix(cls.PREFIX)
+        return cls(topic) if data.startswith(cls.PREFIX) and topic in TOPICS else None
+
+
+def _text(context: BotContext, key: str, **extra: object) -> str:
+    services = context.services
+    return render(key, services.profile, services.clock.now(), extra or None)
+
+
+def _keyboard(context: BotContext, topics: list[TopicChoice]) -> InlineKeyboardMarkup:
+    rows = []
+    for choice in topics:
+        label = (
+            _text(context, "sistem.topik.tombol_kunci", label=choice.label)
+            if choice.forced
+            else ("✅ " if choice.receives else "⬜ ") + choice.label
+        )
+        rows.append([InlineKeyboardButton(label, callback_data=TopicButton(choice.topic).data())])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _is_admin(context: BotContext, chat_id: int, user_id: int) -> bool:
+    """Asked of Telegram each time: a stale answer would let a former admin in."""
+    if user_id == GROUP_ANONYMOUS_BOT_ID:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.info("getChatMember %s in %s failed: %s", user_id, chat_id, exc)
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def _registered_group(context: BotContext, chat_id: int) -> Group | None:
+    async with context.services.sessions() as session:
+        return await session.scalar(
+            select(Group).where(Group.chat_id == chat_id, Group.subscribed.is_(True))
+        )
+
+
+async def topik(update: Update, context: BotContext) -> None:
+    """Show the group's topics with buttons to turn optional ones on or off."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        await message.reply_text(_text(context, "sistem.topik.hanya_grup"))
+        return
+    if not await _is_admin(context, chat.id, user.id):
+        await message.reply_text(_text(context, "sistem.topik.bukan_admin"))
+        return
+    group = await _registered_group(context, chat.id)
+    if group is None:
+        await message.reply_text(_text(context, "sistem.topik.belum_terdaftar"))
+        return
+    async with context.services.sessions() as session:
+        topics = await choices(session, group.id)
+    await message.reply_text(
+        _text(context, "sistem.topik.pilihan", nama_grup=chat.title or group.title),
+        reply_markup=_keyboard(context, topics),
+    )
+
+
+async def topik_button(update: Update, context: BotContext) -> None:
+    """A press: toggle one optional topic, or say why it cannot change. Always answered."""
+    query = update.callback_query
+    if query is None:
+        return
+    button = TopicButton.parse(query.data or "")
+    message = query.message
+    if button is None or not isinstance(message, Message):
+        await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
+        return
+    if not await _is_admin(context, message.chat.id, query.from_user.id):
+        await query.answer(_text(context, "sistem.topik.bukan_admin"), show_alert=True)
+        return
+    group = await _registered_group(context, message.chat.id)
+    if group is None:
+        await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
+        return
+    label = TOPICS[button.topic]
+    services = context.services
+    try:
+        async with services.sessions.begin() as session:
+            current = {c.topic: c for c in await choices(session, group.id)}
+            receive = not current[button.topic].receives
+            await set_topic(
+                session, group.id, button.topic, receive, query.from_user.id, services.clock.now()
+            )
+            topics = await choices(session, group.id)
+    except TopicRefused:
+        await query.answer(_text(context, "sistem.topik.dikunci", label=label), show_alert=True)
+        return
+    key = "sistem.topik.dinyalakan" if receive else "sistem.topik.dimatikan"
+    await query.answer(_text(context, key, label=label))
+    try:
+        await message.edit_reply_markup(reply_markup=_keyboard(context, topics))
+    except BadRequest as exc:  # "message is not modified" after a double press
+        log.info("topic keyboard not edited: %s", exc)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CommandHandler("topik", topik, filters=filters.UpdateType.MESSAGE),
+        CallbackQueryHandler(topik_button, pattern=r"^tp:"),
+    ]
