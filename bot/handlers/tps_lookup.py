@@ -90,7 +90,7 @@ async def _step(
                 [(text(context, "ui.tombol.kembali_kelurahan"), _data("c", where.kecamatan_code))]
             )
             return text(context, "ui.tps.pilih_rw", **place), keyboard(rows)
-        rw = int(args[1])
+        rw = place_picker.number_arg(args[1])
         if step == "w":
             rts = await tps.rts_of(session, where.code, rw)
             if not rts:
@@ -104,7 +104,9 @@ async def _step(
             rows.append([(text(context, "ui.tombol.kembali_rw"), _data("l", where.code))])
             return text(context, "ui.tps.pilih_rt", rw=f"{rw:02d}", **place), keyboard(rows)
         if step == "t":
-            return await _result(context, session, where, rw, int(args[2]) or None)
+            return await _result(
+                context, session, where, rw, place_picker.number_arg(args[2]) or None
+            )
     raise ValueError(step)
 
 
