@@ -36,6 +36,7 @@ from domain.inputs import (
 from domain.officials import (
     ROLE_LABEL,
     Actor,
+    ApprovalRequired,
     PermissionDenied,
     add_official,
     approve_request,
@@ -234,10 +235,17 @@ async def _add(
     services = context.services
     user_id = parse_user_id(raw_id)
     kecamatan = rest[0] if rest else None
+    pending: ApprovalRequired | None = None
     async with services.sessions.begin() as session:
-        added = await add_official(
-            session, actor, user_id, ROLE_WORDS[role_word], kecamatan, services.clock.now()
-        )
+        try:
+            added = await add_official(
+                session, actor, user_id, ROLE_WORDS[role_word], kecamatan, services.clock.now()
+            )
+        except ApprovalRequired as exc:  # the request is stored: commit, then say so
+            pending = exc
+    if pending is not None:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(pending)))
+        return
     await set_official_commands(context.bot, services.profile, [added.user_id])
     key = "ui.petugas.ditambah_kecamatan" if kecamatan else "ui.petugas.ditambah_kota"
     await message.reply_text(
@@ -248,8 +256,15 @@ async def _add(
 async def _remove(message: Message, context: BotContext, actor: Actor, raw_id: str) -> None:
     services = context.services
     user_id = parse_user_id(raw_id)
+    pending: ApprovalRequired | None = None
     async with services.sessions.begin() as session:
-        await remove_official(session, actor, user_id, services.clock.now())
+        try:
+            await remove_official(session, actor, user_id, services.clock.now())
+        except ApprovalRequired as exc:  # the request is stored: commit, then say so
+            pending = exc
+    if pending is not None:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(pending)))
+        return
     await message.reply_text(text(context, "ui.petugas.dihapus", id=user_id))
 
 
