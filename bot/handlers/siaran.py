@@ -270,7 +270,7 @@ async def _typed_step(update: Update, context: BotContext, flow: Flow, message: 
     if flow.step == "text":
         body = message.text_html or ""
         try:
-            check_custom_text(body)
+            check_custom_text(body, services.profile)
         except DraftRefused as exc:
             await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
             return  # still awaiting text: nothing is lost, they send a corrected one

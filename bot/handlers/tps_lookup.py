@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -52,8 +53,10 @@ async def tps_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     press = TPS_LOOKUP.parse(query.data)
+    chat = update.effective_chat
     try:
-        if press is None:
+        # The lookup lives in private chats: a press in a group never edits a group's message.
+        if press is None or chat is None or chat.type != ChatType.PRIVATE:
             raise ValueError(query.data)
         body, markup = await _step(context, press["step"], press.args)
     except (ValueError, IndexError):
