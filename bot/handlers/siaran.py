@@ -212,8 +212,11 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     actor = await official(update, context)
     if actor is None:
         return
-    await callbacks.answer(query)
     flow, step, value = lookup.flow, press["step"], ":".join(press.args)
+    if not _fits(flow, step, value):  # a forged step, or one of an earlier screen
+        await refuse(update, context, BROADCAST_DRAFT.unknown)
+        return
+    await callbacks.answer(query)
     if step == "no":
         await _end(context, flow)
         await edit_or_reply(update, text(context, "ui.siaran.dibatalkan"))
@@ -236,6 +239,23 @@ async def siaran_button(update: Update, context: BotContext) -> None:
         await edit_or_reply(update, text(context, "ui.siaran.tulis_waktu", bantuan=Safe(WHEN_HELP)))
     elif step == "ok" and flow.step == "confirm":
         await _confirm(update, context, flow, actor)
+
+
+# The flow step each button belongs to: a press from another step is refused, never applied.
+_STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
+_STEP_OF |= {"t": ("when",), "ok": ("confirm",)}
+
+
+def _fits(flow: Flow, step: str, value: str) -> bool:
+    if step == "no":
+        return True
+    if flow.step not in _STEP_OF.get(step, ()):
+        return False
+    if step == "m":
+        return value in {key for key, _ in broadcastable()}
+    if step == "t":
+        return value in ("now", "ask")
+    return bool(value) or step in ("custom", "ok")
 
 
 async def siaran_typed(update: Update, context: BotContext) -> None:

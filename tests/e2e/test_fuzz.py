@@ -56,7 +56,7 @@ ODD_WORDS = [
 PRIVATE_COMMANDS = [
     "start", "kapan", "tps", "syarat", "bantuan", "siaran", "jadwal", "setujui", "batal",
     "laporan", "belum", "grup", "cakupan", "petugas", "audit", "daftar", "status",
-    "berhenti", "tidakada",
+    "berhenti", "tidakada", "siaran", "siaran", "petugas",
 ]  # fmt: skip
 GROUP_COMMANDS = ["start", "kapan", "tps", "syarat", "bantuan", "daftar", "status", "berhenti"]
 PREFIXES = ["ack", "d", "s", "p", "r", "t", "l"]
@@ -108,7 +108,9 @@ def fit(data: str) -> str:
     return data
 
 
-def forged_data(rng: random.Random, tokens: list[str]) -> str:
+def forged_data(rng: random.Random, tokens: dict[str, list[str]]) -> str:
+    """Data a button never carried; ``tokens``: the chat's real flow tokens by prefix, so
+    forged steps reach the flows themselves."""
     roll = rng.random()
     if roll < 0.08:
         return fit(rng.choice(["", ":", ":::", "zz:1", "ack", "q:1:2", "x" * 64, "²:²", "p"]))
@@ -119,7 +121,8 @@ def forged_data(rng: random.Random, tokens: list[str]) -> str:
         return fit(f"p:{rng.choice(['ok', 'no', 'xx', ''])}:{odd_number(rng)}")
     if prefix == "r":
         return fit(f"r:{rng.choice(['kapan', 'tps', 'syarat', 'bantuan', 'zz', '', '²'])}")
-    token = rng.choice(tokens) if tokens and rng.random() < 0.6 else f"{rng.randrange(16**6):06x}"
+    known = tokens.get(prefix, [])
+    token = rng.choice(known) if known and rng.random() < 0.8 else f"{rng.randrange(16**6):06x}"
     steps = STEPS[prefix]
     args = [
         rng.choice(
@@ -235,17 +238,19 @@ async def test_hostile_updates_are_all_answered_without_exceptions(
     in_group = {m.user.id: chat for chat in groups for m in chat.members.values()}
 
     tally = Tally()
-    tokens: list[str] = []
+    tokens: dict[int, dict[str, list[str]]] = {}
     started = time.monotonic()
     anchors: dict[int, Message] = {}
 
     def learn_tokens(chat: Chat | User) -> None:
         for m in h.world.bot_messages(chat)[-3:]:
             for b in m.buttons():
-                data = b.get("callback_data") or ""
-                if data[:2] in ("d:", "s:") and data.split(":")[1] not in tokens:
-                    tokens.append(data.split(":")[1])
-                    del tokens[:-40]
+                prefix, _, rest = (b.get("callback_data") or "").partition(":")
+                if prefix in ("d", "s"):
+                    known = tokens.setdefault(chat.id, {}).setdefault(prefix, [])
+                    if rest.split(":")[0] not in known:
+                        known.append(rest.split(":")[0])
+                        del known[:-3]
 
     while tally.updates < UPDATES:
         batch: list[tuple[str, Callable[[], bool]]] = []
@@ -269,7 +274,7 @@ async def test_hostile_updates_are_all_answered_without_exceptions(
                     data = rng.choice(rng.choice(pool).buttons()).get("callback_data") or "zz:0"
                     kind = "press:real"
                 else:
-                    data = forged_data(rng, tokens)
+                    data = forged_data(rng, tokens.get(key, {}))
                     prefix = data.partition(":")[0]
                     kind = f"press:{prefix if prefix in PREFIXES else 'unknown'}"
                 anchor = anchors.get(key) or (pool[-1] if pool else None)
