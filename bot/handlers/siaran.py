@@ -11,6 +11,7 @@ a <audience>, t now|ask, ok, no. The audience may itself hold ":" (`kecamatan:35
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -132,10 +133,15 @@ async def _ask_audience(update: Update, context: BotContext, flow: Flow, actor: 
     await edit_or_reply(update, text(context, "ui.siaran.kirim_ke"), keyboard(rows))
 
 
-async def _ask_kelurahan(update: Update, context: BotContext, flow: Flow, code: str) -> None:
+async def _ask_kelurahan(
+    update: Update, context: BotContext, flow: Flow, code: str, actor: Actor
+) -> None:
     async with context.services.sessions() as session:
-        name = await places.kecamatan_name(session, code) or code
+        name = await places.kecamatan_name(session, code)
         kelurahan = await places.kelurahan_in(session, code)
+    if name is None:  # a forged code: the audience screen again
+        await _ask_audience(update, context, flow, actor)
+        return
     rows: Rows = [
         [
             (
@@ -226,8 +232,8 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     elif step == "custom":
         await _save(context, flow, "text")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_teks"))
-    elif step == "k":
-        await _ask_kelurahan(update, context, flow, value)
+    elif step == "k" and (actor.citywide or value == actor.kecamatan_code):
+        await _ask_kelurahan(update, context, flow, value, actor)
     elif step == "a":
         flow = await _save(context, flow, "when", audience=value)
         await _ask_time(update, context, flow)
@@ -255,6 +261,8 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "k":  # a kecamatan code; whether it exists and is the actor's is asked later
+        return re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}", value) is not None
     return bool(value) or step in ("custom", "ok")
 
 
