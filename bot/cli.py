@@ -8,7 +8,6 @@ import logging
 import sys
 
 from bot.settings import Settings, SettingsError, load_settings
-from bot.storage import StorageUnavailable
 from election.profile import ProfileError
 
 log = logging.getLogger("kentongan")
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         _configure_logging(settings.log_level)
         return int(args.func(settings, args))
-    except (SettingsError, ProfileError, StorageUnavailable) as exc:
+    except (SettingsError, ProfileError) as exc:
         print(f"kentongan: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.settings import SettingsError
 from db import migrate
 from db.engine import SessionFactory, create_engine, create_session_factory
 from domain.officials import assert_root_admins
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class StorageUnavailable(Exception):
-    """The database cannot be opened; the message is one line naming it and what to do."""
+class StorageUnavailable(SettingsError):
+    """The database cannot be opened; the message is one line naming it and what to do. A
+    SettingsError (DATABASE_URL names it), so the CLI prints it as one line and exits 2."""
 
 
 def _where(url: str) -> str:
