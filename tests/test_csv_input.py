@@ -84,3 +84,17 @@ async def test_an_unreadable_database_is_said_in_one_line(tmp_path: Path) -> Non
     message = str(caught.value)
     assert "\n" not in message and str(path) in message and "backup" in message
     assert caught.value.__cause__ is None and not isinstance(caught.value, sqlite3.Error)
+
+
+def test_the_cli_says_it_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    path = tmp_path / "kentongan.db"
+    path.write_bytes(b"\x00garbage" * 500)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("ADMIN_IDS", "1")
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(path) in err and "Traceback" not in err, err
