@@ -34,7 +34,8 @@ from election.profile import load_profile
 from messages.context import format_day
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
 from sandbox.world import Chat, Member, User, World
-from scheduler.agenda import Agenda, materialise, parse_agenda
+from scheduler.agenda import Agenda, materialise
+from scheduler.agenda_file import parse_agenda
 from scheduler.clock import RehearsalClock
 from scheduler.timeline import load_timeline, parse_relative
 
