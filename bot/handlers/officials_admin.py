@@ -14,7 +14,8 @@ from bot.ui.guards import official
 from bot.ui.views import Safe, text
 from db.models import OfficialRole
 from domain.broadcasts import STATUS_LABEL, DraftRefused, cancel, list_broadcasts
-from domain.officials import PermissionDenied, add_official, list_officials
+from domain.official_changes import add_official
+from domain.officials import PermissionDenied, list_officials
 
 ROLE_WORDS = {"admin": OfficialRole.ADMIN, "operator": OfficialRole.OPERATOR}
 
