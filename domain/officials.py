@@ -31,11 +31,7 @@ from math import ceil
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import (
-    Kecamatan,
-    Official,
-    OfficialRole,
-)
+from db.models import Kecamatan, Official, OfficialRole
 from domain.audit import audit
 from domain.errors import PermissionDenied
 
