@@ -15,7 +15,6 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from db.engine import SessionFactory
@@ -23,13 +22,14 @@ from db.models import Broadcast, BroadcastStatus
 from db.retry import retrying
 from scheduler.breaker import CircuitBreaker
 from scheduler.clock import Clock, SystemClock
+from scheduler.engine_config import EngineConfig
 from scheduler.ledger import (
     Claimed,
     ResultWriter,
     claim_next,
+    keep_renewing,
     open_deliveries,
     release_claims,
-    renew_claims,
 )
 from scheduler.outcomes import OutcomePolicy
 from scheduler.preparation import (
@@ -43,7 +43,7 @@ from scheduler.preparation import (
     skip_remaining,
     summarize,
 )
-from scheduler.ratelimit import TELEGRAM, ChatPacer, PriorityPacer
+from scheduler.ratelimit import ChatPacer, PriorityPacer
 from scheduler.run_queue import Item, RunQueue
 from scheduler.sender import GroupDirectory, Outcome, OutgoingMessage, Sender
 
@@ -62,47 +62,6 @@ def new_holder_id() -> str:
 def ack_callback_data(broadcast_id: int) -> str:
     """The acknowledgement button's data: the message and chat identify the delivery."""
     return f"{ACK_PREFIX}{broadcast_id}"
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    # Sends per second; Telegram's limit with its safety margin (scheduler.ratelimit.TELEGRAM).
-    rate: float = TELEGRAM.broadcast_rate()
-    per_chat_per_minute: int = TELEGRAM.per_group_per_minute
-    workers: int = 24
-    # Transient failures never fail a delivery of a broadcast that expires: it is retried until
-    # the expiry. Only a broadcast without an expiry gives up after this many attempts.
-    max_attempts: int = 5
-    max_retry_after_waits: int = 10
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    # Deliveries claimed per database round trip; it bounds what a crash may send twice and
-    # how far a cancel from another process lags. None: a tenth of a second of sends, at least
-    # 32 (32 at Telegram's 30/s, 100 for a paid broadcast at 1000/s).
-    claim_batch: int | None = None
-    paid: bool = False
-    # How often results reach the ledger. A crash re-sends what went out since the last
-    # write (0.2 s: 6 messages at 30/s); each write is a transaction, and at 30/s writing
-    # every 50 ms cost more CPU than the sends themselves.
-    result_interval: float = 0.2
-    # A claim lives this long (wall clock) unless its engine renews it (every third of it):
-    # after a crash, another engine may take the rows once it is over.
-    claim_ttl: float = 10.0
-    # How often an engine with nothing to claim looks again while others still hold rows.
-    claim_poll: float = 0.5
-    # The circuit breaker: consecutive transient failures that mean "Telegram is unreachable",
-    # and the pause between probes while it is.
-    breaker_threshold: int = 8
-    probe_min: float = 0.5
-    probe_max: float = 3.0
-    # A graceful stop waits this long for sends in flight before cutting them off.
-    stop_grace: float = 5.0
-
-    @property
-    def batch(self) -> int:
-        if self.claim_batch is not None:
-            return self.claim_batch
-        return max(32, round(self.rate / 10))
 
 
 FinishedHook = Callable[[BroadcastSummary, Broadcast], Awaitable[None]]
@@ -240,7 +199,11 @@ class BroadcastEngine:
             self.sessions, self.clock, self.config.result_interval, holder=self.holder
         )
         writer.start()
-        renewer = asyncio.get_running_loop().create_task(self._renew_claims(broadcast_id))
+        renewer = asyncio.get_running_loop().create_task(
+            keep_renewing(
+                self.sessions, broadcast_id, self.holder, self.wall_clock, self.config.claim_ttl
+            )
+        )
         # Sends whose request was cut off: they may have gone out, so they are not given back.
         unknown: set[int] = set()
         try:
@@ -258,25 +221,6 @@ class BroadcastEngine:
                         "broadcast %s: %d claimed deliveries given back", broadcast_id, released
                     )
         return await self._finish(broadcast_id)
-
-    async def _renew_claims(self, broadcast_id: int) -> None:
-        interval = self.config.claim_ttl / 3
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await retrying(
-                    lambda: renew_claims(
-                        self.sessions,
-                        broadcast_id,
-                        self.holder,
-                        self.wall_clock.now(),
-                        self.config.claim_ttl,
-                    ),
-                    "renewing claims",
-                    give_up_after=self.config.claim_ttl,
-                )
-            except Exception:
-                log.exception("renewing the claims of broadcast %s failed", broadcast_id)
 
     async def _prepare(self, broadcast_id: int) -> BroadcastSummary | Prepared:
         async with self.sessions.begin() as session:

@@ -35,7 +35,7 @@ from sandbox import BotApiServer, CallbackQuery, Limits, SandboxConfig
 from sandbox.testing import running_server
 from sandbox.world import Chat, Member, Message, User, World
 from scheduler.clock import FixedClock
-from scheduler.engine import EngineConfig
+from scheduler.engine_config import EngineConfig
 from scheduler.preparation import BroadcastSummary
 
 ADMIN_ID = 910001

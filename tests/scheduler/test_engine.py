@@ -20,7 +20,8 @@ from db.models import (
 )
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
-from scheduler.engine import UNREACHABLE_EXPIRED, BroadcastEngine, EngineConfig
+from scheduler.engine import UNREACHABLE_EXPIRED, BroadcastEngine
+from scheduler.engine_config import EngineConfig
 from scheduler.ledger import claim_next
 from scheduler.preparation import BroadcastSummary
 from scheduler.sender import Outcome, SendResult
