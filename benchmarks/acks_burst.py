@@ -51,7 +51,7 @@ from bot.settings import Settings
 from db.models import Broadcast, BroadcastSource, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, Limits, Member, SandboxConfig
 from scheduler.clock import FixedClock
-from scheduler.engine import EngineConfig
+from scheduler.engine_config import EngineConfig
 
 PEOPLE_PER_GROUP = 5
 KELURAHAN = "35.73.05.1005"

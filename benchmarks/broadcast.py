@@ -246,7 +246,8 @@ async def engine_sender(
     )
     from domain.groups import GROUP_DIRECTORY
     from scheduler.clock import SystemClock
-    from scheduler.engine import BroadcastEngine, EngineConfig
+    from scheduler.engine import BroadcastEngine
+    from scheduler.engine_config import EngineConfig
 
     with tempfile.TemporaryDirectory(prefix="kentongan-bench-", dir=db_dir) as tmp:
         now = datetime.now(UTC)

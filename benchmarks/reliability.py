@@ -282,7 +282,8 @@ async def _outage_engine(server: Server, outage: float, tmp: Path) -> OutageRow:
     from bot.http_sender import TelegramSender, broadcast_bot
     from domain.groups import GROUP_DIRECTORY
     from scheduler.clock import SystemClock
-    from scheduler.engine import BroadcastEngine, EngineConfig
+    from scheduler.engine import BroadcastEngine
+    from scheduler.engine_config import EngineConfig
 
     db, sessions, broadcast_id = await _seed(
         f"sqlite+aiosqlite:///{tmp / f'outage-{outage}.db'}", server.chat_ids

@@ -50,8 +50,9 @@ from db.models import (
     Kecamatan,
     Kelurahan,
 )
+from domain.report_groups import group_lines, report_csv
 from domain.report_text import report_text
-from domain.reports import Tally, broadcast_report, group_lines, report_csv
+from domain.reports import Tally, broadcast_report
 from election.profile import load_profile
 
 T = TypeVar("T")

@@ -31,7 +31,7 @@ from domain.officials import PermissionDenied
 from election.profile import ElectionProfile, load_profile
 from election.resources import shipped_agendas
 from messages.context import format_day
-from scheduler.agenda import AgendaRejected
+from scheduler.agenda_file import AgendaRejected
 from scheduler.clock import SystemClock
 from scheduler.timeline import Timeline, load_timeline
 from scheduler.topics import TOPICS

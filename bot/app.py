@@ -29,7 +29,8 @@ from bot.updates import InteractiveFirstProcessor, SkippingUpdatesRequest
 from domain.groups import GROUP_DIRECTORY
 from election.profile import load_profile
 from scheduler.clock import Clock, SystemClock
-from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.engine import BroadcastEngine
+from scheduler.engine_config import EngineConfig
 from scheduler.ratelimit import TELEGRAM
 
 log = logging.getLogger(__name__)

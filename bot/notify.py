@@ -16,7 +16,7 @@ from election.profile import ElectionProfile
 from messages.library import default_library
 from messages.render import render
 from scheduler.clock import Clock
-from scheduler.engine import BroadcastSummary
+from scheduler.preparation import BroadcastSummary
 
 log = logging.getLogger(__name__)
 

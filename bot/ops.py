@@ -5,6 +5,9 @@ its own OPS_LISTEN:OPS_PORT in polling mode. Everything is installed on an Appli
 `install(application, settings)`, which also wraps post_init/post_shutdown to start and stop
 the server, so bot/app.py stays as it is.
 
+The database's gauges, the counting Sender and the timed update processor are
+bot/ops_metrics.py; the error reports to the root admins are bot/ops_errors.py.
+
 /healthz answers 200 only when all three hold, and the body says each:
 - the database answers (SELECT 1);
 - the instance holds the single-instance lease or is a healthy standby (`Ops.lease`, a
@@ -18,30 +21,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseUpdateProcessor
+from telegram.ext import Application
 
+from bot.ops_errors import ErrorWindow, report_error
+from bot.ops_metrics import TimedUpdateProcessor, database_families, watch_engine
 from bot.settings import Settings
 from db.engine import SessionFactory
-from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, DeliveryStatus
-from messages.render import render
-from scheduler.sender import Outcome, OutgoingMessage, Sender, SendResult
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_STALE = 180.0  # seconds without a successful Telegram call before /healthz fails
 PROBE_EVERY = 30.0
-ERROR_WINDOW = 600.0  # one report per error kind per 10 minutes
 PROBE_JOB_ID = "ops-telegram-probe"
 
 
@@ -78,7 +77,7 @@ class Ops:
     sessions: SessionFactory | None = None
     last_telegram_ok: float | None = None
     database_families: list[Any] = field(default_factory=list)
-    _reported: dict[str, tuple[float, int]] = field(default_factory=dict)
+    errors: ErrorWindow = field(default_factory=ErrorWindow)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -172,61 +171,7 @@ class Ops:
             self.database_families = families
             return
         async with self.sessions() as session:
-            sends = GaugeMetricFamily(
-                "kentongan_deliveries", "Deliveries by outcome (all broadcasts)", labels=["outcome"]
-            )
-            rows = (
-                await session.execute(
-                    select(Delivery.status, func.count()).group_by(Delivery.status)
-                )
-            ).all()
-            by_status = {DeliveryStatus(s).value: int(n) for s, n in rows}
-            for status in DeliveryStatus:
-                sends.add_metric([status.value], by_status.get(status.value, 0))
-            families.append(sends)
-            running = [BroadcastStatus.RUNNING]
-            queue = await session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-                .where(
-                    Broadcast.status.in_(running),
-                    Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
-                )
-            )
-            depth = GaugeMetricFamily(
-                "kentongan_queue_depth", "Deliveries still to send in running broadcasts"
-            )
-            depth.add_metric([], int(queue or 0))
-            families.append(depth)
-            progress = GaugeMetricFamily(
-                "kentongan_broadcast_progress",
-                "Share of deliveries done per running broadcast (0..1)",
-                labels=["broadcast"],
-            )
-            progress_rows = (
-                await session.execute(
-                    select(Delivery.broadcast_id, Delivery.status, func.count())
-                    .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-                    .where(Broadcast.status.in_(running))
-                    .group_by(Delivery.broadcast_id, Delivery.status)
-                )
-            ).all()
-            totals: dict[int, list[int]] = {}
-            for broadcast_id, status, n in progress_rows:
-                done_total = totals.setdefault(int(broadcast_id), [0, 0])
-                done_total[1] += int(n)
-                if DeliveryStatus(status) not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
-                    done_total[0] += int(n)
-            for broadcast_id, (done, total) in sorted(totals.items()):
-                progress.add_metric([str(broadcast_id)], done / total if total else 1.0)
-            families.append(progress)
-            acks = GaugeMetricFamily("kentongan_acks", "Acknowledgements (“Sudah dibaca”) stored")
-            acks.add_metric(
-                [],
-                int(await session.scalar(select(func.count()).select_from(Acknowledgement)) or 0),
-            )
-            families.append(acks)
+            families = await database_families(session)
         self.database_families = families
 
     async def metrics_text(self) -> bytes:
@@ -236,25 +181,6 @@ class Ops:
             log.warning("metrics: database figures unavailable: %s", exc.__class__.__name__)
             self.database_families = []
         return generate_latest(self.registry)
-
-    # -- errors told to the root admins -------------------------------------------------------
-
-    def error_kind(self, error: BaseException) -> str:
-        """The exception type and where it was raised (our code), never its message."""
-        frames = traceback.extract_tb(error.__traceback__)
-        ours = [f for f in frames if "/site-packages/" not in f.filename] or frames
-        where = f"{ours[-1].name} ({ours[-1].filename.rsplit('/', 1)[-1]})" if ours else "?"
-        return f"{type(error).__name__} di {where}"
-
-    def should_report(self, kind: str) -> int | None:
-        """The count to report for `kind`, or None inside its 10-minute window."""
-        now = self.monotonic()
-        last, suppressed = self._reported.get(kind, (float("-inf"), 0))
-        if now - last < ERROR_WINDOW:
-            self._reported[kind] = (last, suppressed + 1)
-            return None
-        self._reported[kind] = (now, 0)
-        return suppressed + 1
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -270,68 +196,6 @@ class Ops:
     async def _metrics(self, _request: web.Request) -> web.Response:
         payload = await self.metrics_text()
         return web.Response(body=payload, headers={"Content-Type": "text/plain; version=0.0.4"})
-
-
-class CountingSender:
-    """The broadcast engine's Sender with each answer counted (429s and outcomes)."""
-
-    def __init__(self, inner: Sender, ops: Ops) -> None:
-        self.inner = inner
-        self.ops = ops
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
-        result = await self.inner.send(message)
-        self.ops.send_answers.labels(outcome=result.outcome.value).inc()
-        if result.outcome is Outcome.SENT:
-            self.ops.telegram_ok()
-        elif result.outcome is Outcome.RETRY_AFTER:
-            self.ops.too_many_requests.inc()
-        return result
-
-
-def _watch_engine(ops: Ops, engine: Any) -> None:
-    """Count the engine's sends and read its pause, without changing the engine's code."""
-    sender = getattr(engine, "sender", None)
-    if sender is not None and not isinstance(sender, CountingSender):
-        engine.sender = CountingSender(sender, ops)
-    pacer = getattr(engine, "pacer", None)
-    if pacer is not None and hasattr(pacer, "paused_for"):
-        # A 429 pauses every worker of the engine until Telegram's retry_after has passed.
-        ops.engine_paused = lambda: float(pacer.paused_for) > 0
-
-
-class TimedUpdateProcessor(BaseUpdateProcessor):
-    """PTB's update processor with the time each update takes observed (reply latency)."""
-
-    def __init__(self, inner: BaseUpdateProcessor, ops: Ops) -> None:
-        super().__init__(inner.max_concurrent_updates)
-        self.inner = inner
-        self.ops = ops
-
-    # PTB declares process_update final (for typing only). The inner processor's own
-    # process_update must decide the slots (bot.updates.InteractiveFirstProcessor lets presses
-    # skip them); wrapping only do_process_update would put every update back behind the slots.
-    async def process_update(  # type: ignore[misc]
-        self, update: object, coroutine: Awaitable[Any]
-    ) -> None:
-        await self.inner.process_update(update, self._timed(coroutine))
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self._timed(coroutine)
-
-    async def _timed(self, coroutine: Awaitable[Any]) -> None:
-        started = self.ops.monotonic()
-        self.ops.telegram_ok()  # an update arrived: Telegram reached us
-        try:
-            await coroutine
-        finally:
-            self.ops.reply_latency.observe(self.ops.monotonic() - started)
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
 
 def ops_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Ops | None:
@@ -361,7 +225,7 @@ def install(
         services = app.bot_data.services
         ops.sessions = services.sessions if services is not None else None
         if services is not None:
-            _watch_engine(ops, services.broadcasts)
+            watch_engine(ops, services.broadcasts)
         ops.telegram_ok()  # initialize() has just called getMe
         if app.job_queue is not None:
             app.job_queue.run_repeating(
@@ -383,28 +247,8 @@ def install(
             await original_shutdown(app)
 
     async def on_error(update: object, context: Any) -> None:
-        error = context.error
-        if error is None:
-            return
-        kind = ops.error_kind(error)
-        ops.handler_errors.labels(kind=type(error).__name__).inc()
-        count = ops.should_report(kind)
-        if count is None:
-            return
-        services = application.bot_data.services
-        if services is None:
-            return
-        text = render(
-            "sistem.ops.galat",
-            services.profile,
-            services.clock.now(),
-            extra={"jenis": kind, "jumlah": str(count)},
-        )
-        for admin_id in sorted(settings.admin_ids):
-            try:
-                await application.bot.send_message(admin_id, text)
-            except TelegramError as exc:
-                log.warning("could not report an error to admin %s: %s", admin_id, exc)
+        if context.error is not None:
+            await report_error(application, settings, ops, context.error)
 
     async def _probe(context: Any) -> None:
         try:

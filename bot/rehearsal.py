@@ -3,7 +3,8 @@
 Same Application, engine, jobs and database code as production; only the clock (a
 RehearsalClock that skips the quiet hours) and the server (sandbox, with Telegram's limits on)
 differ. Simulated RW/RT groups across all 57 kelurahan, residents pressing "Sudah dibaca", a
-kicked group and a group upgraded to a supergroup on the way.
+kicked group and a group upgraded to a supergroup on the way. The city is
+bot/rehearsal_town.py; the lines it prints and its summary are bot/rehearsal_report.py.
 """
 
 from __future__ import annotations
@@ -13,32 +14,36 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.agenda_cli import AGENDAS_DIR
 from bot.app import build_application
 from bot.jobs import rebuild_jobs
+from bot.rehearsal_report import (
+    DONE,
+    RehearsalResult,
+    line_text,
+    print_summary,
+    read_lines,
+    say,
+)
+from bot.rehearsal_town import Town
 from bot.runner import polling
 from bot.settings import Settings
-from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, Group, GroupLevel
 from db.models import Agenda as AgendaRow
+from db.models import BroadcastStatus, Group
 from domain.agendas import pause, read_bundled
-from domain.broadcasts import STATUS_LABEL
-from domain.regions import read_regions
 from election.profile import load_profile
-from messages.context import format_day
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
-from sandbox.world import Chat, Member, User, World
-from scheduler.agenda import Agenda, materialise, parse_agenda
+from scheduler.agenda import Agenda, materialise
+from scheduler.agenda_file import parse_agenda
 from scheduler.clock import RehearsalClock
 from scheduler.timeline import load_timeline, parse_relative
-
-DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)
 
 
 @dataclass
@@ -56,102 +61,6 @@ class RehearsalOptions:
     max_seconds: float = 600.0
     # An agenda's name (election/data/agendas/); None plays the election timeline.
     agenda: str | None = None
-
-
-@dataclass
-class BroadcastLine:
-    id: int
-    key: str
-    at: datetime
-    status: BroadcastStatus
-    reason: str | None
-    counts: dict[str, int] = field(default_factory=dict)
-    acks: int = 0
-
-
-@dataclass
-class RehearsalResult:
-    groups: int
-    lines: list[BroadcastLine]
-    seconds: float
-    too_many_requests: int
-    server_errors: int
-    presses: int
-
-    @property
-    def delivered(self) -> int:
-        return sum(line.counts.get("sent", 0) for line in self.lines)
-
-    @property
-    def ok(self) -> bool:
-        return all(line.status in DONE for line in self.lines)
-
-
-class _Town:
-    """The simulated city: leaders and residents in RW/RT groups that already registered."""
-
-    def __init__(self, world: World, rng: random.Random) -> None:
-        self.world = world
-        self.rng = rng
-        self.groups: list[Chat] = []
-        self.members: dict[int, list[User]] = {}
-
-    def build(self, options: RehearsalOptions) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for index, region in enumerate(read_regions()):
-            plans: list[tuple[GroupLevel, int, int | None]] = [(GroupLevel.RW, 1 + index % 7, None)]
-            if index % options.rt_every == 0:
-                plans.append((GroupLevel.RT, 1 + index % 7, 1 + index % 5))
-            for level, rw, rt in plans:
-                leader = self.world.add_user(f"Ketua {level.value.upper()} {region.name}")
-                people = [
-                    self.world.add_user(f"Warga {region.name} {n + 1}")
-                    for n in range(options.members)
-                ]
-                # A few basic groups, so one can be upgraded to a supergroup on the way.
-                kind: Literal["group", "supergroup"] = "group" if index % 10 == 0 else "supergroup"
-                title = f"{level.value.upper()} {rw:02d}" + (f" RT {rt:02d}" if rt else "")
-                chat = self.world.add_group(
-                    f"{title} {region.name}", kind, admins=[leader], members=people
-                )
-                chat.bot_member = Member(self.world.bot, "member")
-                self.groups.append(chat)
-                self.members[chat.id] = [leader, *people]
-                rows.append(
-                    {
-                        "chat_id": chat.id,
-                        "title": chat.title,
-                        "chat_type": kind,
-                        "level": level,
-                        "kelurahan_code": region.code,
-                        "rw": rw,
-                        "rt": rt,
-                        "subscribed_by": leader.id,
-                    }
-                )
-        return rows
-
-    def press_some(self, seen: set[tuple[int, int]], probability: float) -> int:
-        """Residents read new reminders; some press "Sudah dibaca"."""
-        presses = 0
-        for chat in self.groups:
-            if chat.migrated_to is not None:
-                continue
-            for message in self.world.bot_messages(chat):
-                if (chat.id, message.message_id) in seen or not message.buttons():
-                    continue
-                seen.add((chat.id, message.message_id))
-                data = message.buttons()[0].get("callback_data")
-                if not data:
-                    continue
-                for person in self.members.get(chat.id, []):
-                    if self.rng.random() < probability:
-                        try:
-                            self.world.press_button(person, chat, message.message_id, data)
-                            presses += 1
-                        except (LookupError, ValueError):
-                            break
-        return presses
 
 
 async def rehearse(
@@ -188,11 +97,11 @@ async def rehearse(
                 }
             )
             app = build_application(run_settings, clock=clock)
-            town = _Town(server.world, rng)
+            town = Town(server.world, rng)
             async with polling(app):
                 services = app.bot_data.services
                 assert services is not None
-                rows = town.build(options)
+                rows = town.build(options.rt_every, options.members)
                 now = clock.now()
                 async with services.sessions.begin() as session:
                     for row in rows:
@@ -210,16 +119,16 @@ async def rehearse(
                     for other in (await session.scalars(select(AgendaRow.name))).all():
                         if other != playing:
                             await pause(session, None, other, now)
-                count = len(await _lines(services.sessions, playing))
-                _print(out, f"kentongan · gladi {title}")
-                _print(
+                count = len(await read_lines(services.sessions, playing))
+                say(out, f"kentongan · gladi {title}")
+                say(
                     out,
                     f"{len(rows)} grup RW/RT di 57 kelurahan, {count} "
                     f"siaran, server Bot API lokal {server.api_url.rsplit('/', 1)[0]}",
                 )
-                _print(out, "Batas Telegram aktif (30 pesan/detik, 20/menit per grup).\n")
+                say(out, "Batas Telegram aktif (30 pesan/detik, 20/menit per grup).\n")
                 presses = await _drive(app, server, town, clock, options, out, profile.tz, playing)
-                lines = await _lines(services.sessions, playing)
+                lines = await read_lines(services.sessions, playing)
         calls = server.calls
         result = RehearsalResult(
             groups=len(rows),
@@ -229,7 +138,7 @@ async def rehearse(
             server_errors=sum(1 for c in calls if c.status >= 500),
             presses=presses,
         )
-    _summary(out, result, profile.tz)
+    print_summary(out, result, profile.tz)
     return result
 
 
@@ -242,7 +151,7 @@ def _secret(token: str) -> Any:
 async def _drive(
     app: Any,
     server: BotApiServer,
-    town: _Town,
+    town: Town,
     clock: RehearsalClock,
     options: RehearsalOptions,
     out: TextIO,
@@ -258,16 +167,16 @@ async def _drive(
     last_progress = 0.0
     while time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-        lines = await _lines(services.sessions, agenda)
+        lines = await read_lines(services.sessions, agenda)
         for line in lines:
             sent = line.counts.get("sent", 0)
             before = shown.get(line.id)
             if before is None or before[0] != line.status:
                 if line.status is not BroadcastStatus.SCHEDULED:
-                    _print(out, _line_text(line, tz))
+                    say(out, line_text(line, tz))
                 shown[line.id] = (line.status, sent)
             elif line.status is BroadcastStatus.RUNNING and time.monotonic() - last_progress > 1:
-                _print(out, _line_text(line, tz))
+                say(out, line_text(line, tz))
                 last_progress = time.monotonic()
         presses += town.press_some(seen, options.ack_probability)
         now = clock.now()
@@ -282,12 +191,12 @@ async def _drive(
             basic = next((g for g in town.groups if g.type == "group"), None)
             if basic is not None:
                 server.world.migrate_to_supergroup(basic)
-                _print(out, f"  ⚠ grup «{basic.title}» di-upgrade menjadi supergroup")
+                say(out, f"  ⚠ grup «{basic.title}» di-upgrade menjadi supergroup")
             migrated = True
         if not kicked and any(line.key == "h-tps-buka" for line in lines if line.status in DONE):
             victim = town.groups[len(town.groups) // 2]
             server.world.kick_bot(victim)
-            _print(out, f"  ⚠ bot dikeluarkan dari grup «{victim.title}»")
+            say(out, f"  ⚠ bot dikeluarkan dari grup «{victim.title}»")
             kicked = True
         if lines and all(line.status in DONE for line in lines):
             # Let the last presses and the counters settle.
@@ -300,7 +209,7 @@ async def _drive(
         if not running and upcoming and min(upcoming) - now > timedelta(minutes=2):
             clock.jump(min(upcoming) - timedelta(minutes=1))
             await rebuild_jobs(app)
-    _print(out, "⚠ gladi dihentikan: batas waktu tercapai")
+    say(out, "⚠ gladi dihentikan: batas waktu tercapai")
     return presses
 
 
@@ -314,97 +223,3 @@ def _bundled_agenda(name: str, profile: Any) -> Agenda:
 
 class RehearsalError(Exception):
     """The rehearsal cannot start; one line for stderr."""
-
-
-async def _lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
-    async with sessions() as session:
-        broadcasts = (
-            await session.scalars(
-                select(Broadcast)
-                .where(Broadcast.agenda == agenda)
-                .order_by(Broadcast.scheduled_at, Broadcast.id)
-            )
-        ).all()
-        counts: dict[int, dict[str, int]] = {}
-        for bid, status, n in (
-            await session.execute(
-                select(Delivery.broadcast_id, Delivery.status, func.count()).group_by(
-                    Delivery.broadcast_id, Delivery.status
-                )
-            )
-        ).all():
-            counts.setdefault(bid, {})[
-                str(status.value if hasattr(status, "value") else status)
-            ] = n
-        acks = dict(
-            (
-                await session.execute(
-                    select(Delivery.broadcast_id, func.count(Acknowledgement.id))
-                    .join(Acknowledgement, Acknowledgement.delivery_id == Delivery.id)
-                    .group_by(Delivery.broadcast_id)
-                )
-            ).all()
-        )
-    return [
-        BroadcastLine(
-            id=b.id,
-            key=(b.timeline_key or "").split(":", 1)[-1] or (b.message_key or "teks"),
-            at=b.scheduled_at,
-            status=b.status,
-            reason=b.status_reason,
-            counts=counts.get(b.id, {}),
-            acks=int(acks.get(b.id, 0)),
-        )
-        for b in broadcasts
-    ]
-
-
-def _line_text(line: BroadcastLine, tz: Any) -> str:
-    local = line.at.astimezone(tz)
-    c = line.counts
-    total = sum(c.values())
-    sent = c.get("sent", 0)
-    bar_width = 20
-    filled = round(bar_width * sent / total) if total else 0
-    bar = "█" * filled + "░" * (bar_width - filled)
-    text = (
-        f"{format_day(local.date())[:3]} {local:%d/%m %H.%M} WIB  {line.key:<18} "
-        f"{bar} {sent:>4}/{total:<4} {STATUS_LABEL[line.status]}"
-    )
-    if c.get("failed"):
-        text += f", gagal {c['failed']}"
-    if c.get("skipped"):
-        text += f", dilewati {c['skipped']}"
-    if line.status is BroadcastStatus.SKIPPED and line.reason:
-        text += f" ({line.reason})"
-    return text
-
-
-def _summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
-    _print(out, "\nRingkasan gladi")
-    _print(
-        out,
-        f"{'siaran':<20}{'waktu (WIB)':<14}{'status':<12}{'kirim':>6}{'gagal':>7}"
-        f"{'lewat':>7}{'dibaca':>8}",
-    )
-    for line in result.lines:
-        local = line.at.astimezone(tz)
-        c = line.counts
-        _print(
-            out,
-            f"{line.key:<20}{local:%d/%m %H.%M}   {STATUS_LABEL[line.status]:<12}"
-            f"{c.get('sent', 0):>6}{c.get('failed', 0):>7}{c.get('skipped', 0):>7}{line.acks:>8}",
-        )
-    _print(
-        out,
-        f"\n{result.delivered} pesan terkirim ke {result.groups} grup dalam "
-        f"{result.seconds:.0f} detik; {result.presses} tombol 'Sudah dibaca' ditekan; "
-        f"{result.too_many_requests} jawaban 429 dan {result.server_errors} galat server "
-        "disuntikkan/ditangani.",
-    )
-    _print(out, "Gladi selesai: semua siaran tuntas." if result.ok else "Gladi BELUM tuntas.")
-
-
-def _print(out: TextIO, text: str) -> None:
-    out.write(text + "\n")
-    out.flush()

@@ -33,15 +33,9 @@ from domain.coverage import (
     parse_list,
 )
 from domain.regions import read_regions
+from domain.report_groups import group_lines, report_csv
 from domain.report_text import coverage_text, recent_text, report_text
-from domain.reports import (
-    ReportError,
-    broadcast_report,
-    group_lines,
-    recent_broadcasts,
-    report_csv,
-    scope_name,
-)
+from domain.reports import ReportError, broadcast_report, recent_broadcasts, scope_name
 from election.profile import ElectionProfile
 from messages.telegram_html import visible_text
 from scheduler.clock import SystemClock

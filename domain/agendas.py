@@ -1,8 +1,8 @@
 """Agendas officials run: stored, loaded, paused and resumed, listed with their next steps.
 
 The election agenda is built from the timeline file (``TIMELINE_FILE``), so edits there flow
-through; every other agenda is a file validated by ``scheduler.agenda.parse_agenda`` and kept in
-the ``agendas`` table (the database is the source of truth). Bundled files under
+through; every other agenda is a file validated by ``scheduler.agenda_file.parse_agenda`` and
+kept in the ``agendas`` table (the database is the source of truth). Bundled files under
 ``data/agendas/`` are installed at start and refreshed when they change, unless an official has
 since loaded their own version of that agenda.
 """
@@ -25,15 +25,8 @@ from domain.officials import Actor, PermissionDenied
 from domain.reports import AD_HOC_AGENDA
 from election.profile import ElectionProfile
 from messages.library import Library
-from scheduler.agenda import (
-    PAUSED_REASON,
-    Agenda,
-    AgendaProblem,
-    AgendaRejected,
-    election_agenda,
-    parse_agenda,
-    sync_agendas,
-)
+from scheduler.agenda import PAUSED_REASON, Agenda, election_agenda, sync_agendas
+from scheduler.agenda_file import AgendaProblem, AgendaRejected, parse_agenda
 from scheduler.audience import Audience
 from scheduler.timeline import SyncReport, Timeline
 

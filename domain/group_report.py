@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.places import load_regions, place
 from domain.regions import match_kelurahan
-from domain.subscriptions import GroupCount, group_counts, groups_in
+from domain.registered import GroupCount, group_counts, groups_in
 
 
 async def group_counts_text(session: AsyncSession, scope: str | None) -> str:

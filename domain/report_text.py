@@ -7,7 +7,8 @@ from datetime import datetime
 
 from domain.broadcasts import STATUS_LABEL
 from domain.coverage import KelurahanCoverage, NeighbourhoodCoverage
-from domain.reports import BroadcastInfo, BroadcastReport, GroupLine, Tally
+from domain.report_groups import GroupLine
+from domain.reports import BroadcastInfo, BroadcastReport, Tally
 from election.profile import ElectionProfile
 from messages.context import format_day
 from messages.telegram_html import escape, telegram_length

@@ -142,6 +142,22 @@ async def renew_claims(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def keep_renewing(
+    sessions: SessionFactory, broadcast_id: int, holder: str, wall_clock: Clock, ttl: float
+) -> None:
+    """Renew this holder's claims every third of their life until cancelled (a run's side task)."""
+    while True:
+        await asyncio.sleep(ttl / 3)
+        try:
+            await retrying(
+                lambda: renew_claims(sessions, broadcast_id, holder, wall_clock.now(), ttl),
+                "renewing claims",
+                give_up_after=ttl,
+            )
+        except Exception:
+            log.exception("renewing the claims of broadcast %s failed", broadcast_id)
+
+
 async def release_claims(
     sessions: SessionFactory, broadcast_id: int, holder: str, keep: Collection[int] = ()
 ) -> int:

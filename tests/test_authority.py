@@ -29,18 +29,20 @@ from db.models import (
 )
 from domain.audit import audit_csv, audit_entries
 from domain.broadcasts import Draft, approval_screen, approve, submit
-from domain.officials import (
-    Actor,
+from domain.official_changes import (
     ApprovalRequired,
-    PermissionDenied,
     add_official,
     approve_request,
-    find_actor,
-    list_officials_page,
-    outranks,
     pending_requests,
     reject_request,
     remove_official,
+)
+from domain.officials import (
+    Actor,
+    PermissionDenied,
+    find_actor,
+    list_officials_page,
+    outranks,
     scope_contains,
 )
 from election.profile import ElectionProfile

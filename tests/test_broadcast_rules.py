@@ -10,7 +10,8 @@ from sqlalchemy import select
 from db.engine import SessionFactory
 from db.models import AuditEntry, BroadcastStatus, OfficialRole
 from domain.broadcasts import Draft, DraftRefused, approve, cancel, preview, submit
-from domain.officials import Actor, PermissionDenied, add_official, find_actor
+from domain.official_changes import add_official
+from domain.officials import Actor, PermissionDenied, find_actor
 from election.profile import ElectionProfile
 from scheduler.clock import FixedClock
 from tests.authority_fixtures import seed_official

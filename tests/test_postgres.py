@@ -21,7 +21,8 @@ from db.models import (
 )
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
-from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.engine import BroadcastEngine
+from scheduler.engine_config import EngineConfig
 from scheduler.lease import InstanceLease
 from tests.scheduler.fakes import RecordingSender, add_groups
 

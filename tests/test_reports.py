@@ -35,15 +35,9 @@ from domain.coverage import (
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
 from domain.regions import read_regions
+from domain.report_groups import group_lines, report_csv
 from domain.report_text import MAX_TEXT, report_text, unacknowledged_text
-from domain.reports import (
-    ReportError,
-    Tally,
-    broadcast_report,
-    group_lines,
-    recent_broadcasts,
-    report_csv,
-)
+from domain.reports import ReportError, Tally, broadcast_report, recent_broadcasts
 from election.profile import ElectionProfile
 from messages.telegram_html import telegram_length, validate_html, visible_text
 from scheduler.clock import FixedClock

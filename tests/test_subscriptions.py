@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from db.engine import SessionFactory
 from db.models import AuditEntry, Group, GroupLevel
+from domain import registered
 from domain import subscriptions as subs
 from domain.regions import read_regions
 from domain.subscriptions import Registration, parse_registration
@@ -189,9 +190,9 @@ async def test_coverage_counts_only_registered_active_groups(sessions: SessionFa
         await subs.bot_left(session, -3, "kicked", ADMIN, NOW)
         await subs.known_group(session, -5, "never registered", "group", NOW)
     async with sessions() as session:
-        city = await subs.group_counts(session)
-        lowokwaru = await subs.group_counts(session, "35.73.05")
-        listed = await subs.groups_in(session, SUMBERSARI)
+        city = await registered.group_counts(session)
+        lowokwaru = await registered.group_counts(session, "35.73.05")
+        listed = await registered.groups_in(session, SUMBERSARI)
         total = await session.scalar(select(func.count()).select_from(Group))
     assert len(city) == 57 and total == 5
     by_code = {c.where.code: c for c in city}

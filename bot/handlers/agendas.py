@@ -39,7 +39,7 @@ from domain.officials import Actor, PermissionDenied, find_actor
 from domain.reports import scope_name
 from messages.context import format_day
 from messages.render import Safe, render
-from scheduler.agenda import AgendaRejected
+from scheduler.agenda_file import AgendaRejected
 from scheduler.timeline import load_timeline
 from scheduler.topics import TOPICS
 

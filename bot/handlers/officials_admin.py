@@ -33,18 +33,16 @@ from domain.inputs import (
     parse_request_id,
     parse_user_id,
 )
-from domain.officials import (
+from domain.official_changes import (
     ROLE_LABEL,
-    Actor,
     ApprovalRequired,
-    PermissionDenied,
     add_official,
     approve_request,
-    list_officials_page,
     pending_requests,
     reject_request,
     remove_official,
 )
+from domain.officials import Actor, PermissionDenied, list_officials_page
 
 ROLE_WORDS = {"admin": OfficialRole.ADMIN, "operator": OfficialRole.OPERATOR}
 PER_PAGE = 20

@@ -24,8 +24,9 @@ from bot.ui.views import Rows, keyboard, text
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
+from domain.report_groups import group_lines, report_csv
 from domain.report_text import broadcast_line, recent_text, report_text, unacknowledged_text
-from domain.reports import ReportError, broadcast_report, group_lines, recent_broadcasts, report_csv
+from domain.reports import ReportError, broadcast_report, recent_broadcasts
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from sandbox import BotApiServer, CallbackQuery, Limits, SandboxConfig
 from sandbox.testing import running_server
 from sandbox.world import Chat, Member, Message, User, World
 from scheduler.clock import FixedClock
-from scheduler.engine import BroadcastSummary, EngineConfig
+from scheduler.engine_config import EngineConfig
+from scheduler.preparation import BroadcastSummary
 
 ADMIN_ID = 910001
 # Monday 25 November 2024, 08.00 WIB: H-2, in masa tenang.

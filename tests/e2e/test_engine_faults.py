@@ -18,7 +18,7 @@ from db.models import (
     GroupLevel,
 )
 from sandbox import Fault
-from scheduler.engine import EngineConfig
+from scheduler.engine_config import EngineConfig
 from scheduler.ratelimit import TELEGRAM
 from tests.e2e.harness import Harness, running_kentongan
 from tests.scheduler.fakes import custom_broadcast

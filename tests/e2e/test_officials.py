@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, Broadcast, BroadcastStatus, OfficialRole
-from domain.officials import add_official, find_actor
+from domain.official_changes import add_official
+from domain.officials import find_actor
 from sandbox.world import Message
 from tests.authority_fixtures import seed_official
 from tests.e2e.harness import ADMIN_ID, Harness, running_kentongan

@@ -11,7 +11,8 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from bot.ops import ERROR_WINDOW, TELEGRAM_STALE, LeaseStatus, Ops, ops_of
+from bot.ops import TELEGRAM_STALE, LeaseStatus, Ops, ops_of
+from bot.ops_errors import ERROR_WINDOW
 from bot.webhook import SECRET_HEADER
 from db.engine import create_engine, create_session_factory
 from sandbox import Fault, Limits, SandboxConfig

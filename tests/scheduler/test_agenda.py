@@ -15,16 +15,11 @@ from domain.agendas import install_bundled, overview, pause, read_bundled, resum
 from domain.officials import Actor
 from domain.topics import TopicRefused, set_topic
 from election.profile import ElectionProfile
-from scheduler.agenda import (
-    PAUSED_REASON,
-    AgendaRejected,
-    election_agenda,
-    parse_agenda,
-    parse_every,
-    sync_agendas,
-)
+from scheduler.agenda import PAUSED_REASON, election_agenda, sync_agendas
+from scheduler.agenda_file import AgendaRejected, parse_agenda
 from scheduler.audience import Audience
 from scheduler.clock import FixedClock
+from scheduler.recurrence import parse_every
 from scheduler.timeline import load_timeline, sync_timeline
 
 NOW = datetime(2024, 11, 20, 0, 0, tzinfo=UTC)

@@ -17,7 +17,8 @@ from db.models import BroadcastStatus, Delivery, DeliveryStatus
 from domain.acks import AckOutcome, AckWriter, Press
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
-from scheduler.engine import BroadcastEngine, EngineConfig
+from scheduler.engine import BroadcastEngine
+from scheduler.engine_config import EngineConfig
 from tests.scheduler.fakes import RecordingSender, add_groups, custom_broadcast
 
 

@@ -20,8 +20,10 @@ from db.models import (
 )
 from domain.groups import GROUP_DIRECTORY
 from scheduler.clock import FixedClock
-from scheduler.engine import UNREACHABLE_EXPIRED, BroadcastEngine, BroadcastSummary, EngineConfig
+from scheduler.engine import UNREACHABLE_EXPIRED, BroadcastEngine
+from scheduler.engine_config import EngineConfig
 from scheduler.ledger import claim_next
+from scheduler.preparation import BroadcastSummary
 from scheduler.sender import Outcome, SendResult
 from tests.scheduler.fakes import RecordingSender, add_groups
 

@@ -1,0 +1,138 @@
+"""What the rehearsal shows: a line per broadcast as it goes, and the summary at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+
+from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery
+from domain.broadcasts import STATUS_LABEL
+from messages.context import format_day
+
+DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)
+
+
+@dataclass
+class BroadcastLine:
+    id: int
+    key: str
+    at: datetime
+    status: BroadcastStatus
+    reason: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    acks: int = 0
+
+
+@dataclass
+class RehearsalResult:
+    groups: int
+    lines: list[BroadcastLine]
+    seconds: float
+    too_many_requests: int
+    server_errors: int
+    presses: int
+
+    @property
+    def delivered(self) -> int:
+        return sum(line.counts.get("sent", 0) for line in self.lines)
+
+    @property
+    def ok(self) -> bool:
+        return all(line.status in DONE for line in self.lines)
+
+
+async def read_lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
+    async with sessions() as session:
+        broadcasts = (
+            await session.scalars(
+                select(Broadcast)
+                .where(Broadcast.agenda == agenda)
+                .order_by(Broadcast.scheduled_at, Broadcast.id)
+            )
+        ).all()
+        counts: dict[int, dict[str, int]] = {}
+        for bid, status, n in (
+            await session.execute(
+                select(Delivery.broadcast_id, Delivery.status, func.count()).group_by(
+                    Delivery.broadcast_id, Delivery.status
+                )
+            )
+        ).all():
+            counts.setdefault(bid, {})[
+                str(status.value if hasattr(status, "value") else status)
+            ] = n
+        acks = dict(
+            (
+                await session.execute(
+                    select(Delivery.broadcast_id, func.count(Acknowledgement.id))
+                    .join(Acknowledgement, Acknowledgement.delivery_id == Delivery.id)
+                    .group_by(Delivery.broadcast_id)
+                )
+            ).all()
+        )
+    return [
+        BroadcastLine(
+            id=b.id,
+            key=(b.timeline_key or "").split(":", 1)[-1] or (b.message_key or "teks"),
+            at=b.scheduled_at,
+            status=b.status,
+            reason=b.status_reason,
+            counts=counts.get(b.id, {}),
+            acks=int(acks.get(b.id, 0)),
+        )
+        for b in broadcasts
+    ]
+
+
+def line_text(line: BroadcastLine, tz: Any) -> str:
+    local = line.at.astimezone(tz)
+    c = line.counts
+    total = sum(c.values())
+    sent = c.get("sent", 0)
+    bar_width = 20
+    filled = round(bar_width * sent / total) if total else 0
+    bar = "█" * filled + "░" * (bar_width - filled)
+    text = (
+        f"{format_day(local.date())[:3]} {local:%d/%m %H.%M} WIB  {line.key:<18} "
+        f"{bar} {sent:>4}/{total:<4} {STATUS_LABEL[line.status]}"
+    )
+    if c.get("failed"):
+        text += f", gagal {c['failed']}"
+    if c.get("skipped"):
+        text += f", dilewati {c['skipped']}"
+    if line.status is BroadcastStatus.SKIPPED and line.reason:
+        text += f" ({line.reason})"
+    return text
+
+
+def print_summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
+    say(out, "\nRingkasan gladi")
+    say(
+        out,
+        f"{'siaran':<20}{'waktu (WIB)':<14}{'status':<12}{'kirim':>6}{'gagal':>7}"
+        f"{'lewat':>7}{'dibaca':>8}",
+    )
+    for line in result.lines:
+        local = line.at.astimezone(tz)
+        c = line.counts
+        say(
+            out,
+            f"{line.key:<20}{local:%d/%m %H.%M}   {STATUS_LABEL[line.status]:<12}"
+            f"{c.get('sent', 0):>6}{c.get('failed', 0):>7}{c.get('skipped', 0):>7}{line.acks:>8}",
+        )
+    say(
+        out,
+        f"\n{result.delivered} pesan terkirim ke {result.groups} grup dalam "
+        f"{result.seconds:.0f} detik; {result.presses} tombol 'Sudah dibaca' ditekan; "
+        f"{result.too_many_requests} jawaban 429 dan {result.server_errors} galat server "
+        "disuntikkan/ditangani.",
+    )
+    say(out, "Gladi selesai: semua siaran tuntas." if result.ok else "Gladi BELUM tuntas.")
+
+
+def say(out: TextIO, text: str) -> None:
+    out.write(text + "\n")
+    out.flush()
