@@ -308,7 +308,18 @@ class TimedUpdateProcessor(BaseUpdateProcessor):
         self.inner = inner
         self.ops = ops
 
+    # PTB declares process_update final (for typing only). The inner processor's own
+    # process_update must decide the slots (bot.updates.InteractiveFirstProcessor lets presses
+    # skip them); wrapping only do_process_update would put every update back behind the slots.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
+        await self.inner.process_update(update, self._timed(coroutine))
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._timed(coroutine)
+
+    async def _timed(self, coroutine: Awaitable[Any]) -> None:
         started = self.ops.monotonic()
         self.ops.telegram_ok()  # an update arrived: Telegram reached us
         try:

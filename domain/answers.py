@@ -156,4 +156,4 @@ _NIK = re.compile(r"(?<![\d])(?:\d[\s.\-]?){15}\d(?![\d])")
 
 def looks_like_nik(text: str) -> bool:
     """Whether a message contains something shaped like a 16-digit NIK (never stored)."""
-    return any(len(re.sub(r"\D", "", m.group())) == 16 for m in _NIK.finditer(text[:2000]))
+    return any(len(re.sub(r"\D", "", m.group())) == 16 for m in _NIK.finditer(text))

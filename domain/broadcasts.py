@@ -108,8 +108,11 @@ async def preview(
     audience = _audience_for(actor, draft.audience)
     try:
         await audience.validate(session)
-    except AudienceError as exc:
-        raise DraftRefused(f"Sasaran siaran tidak ada: {exc}") from None
+    except AudienceError:
+        # The audience error is English and internal; an official reads what to do instead.
+        raise DraftRefused(
+            "Sasaran siaran itu tidak ada di peta Kota Malang. Pilih sasarannya lagi lewat /siaran."
+        ) from None
     if draft.text is not None:
         check_custom_text(draft.text, profile)
         html = draft.text
@@ -266,6 +269,13 @@ async def _get(session: AsyncSession, broadcast_id: int) -> Broadcast:
     return broadcast
 
 
+def _addressed_within(spec: str, scope: str) -> bool:
+    try:
+        return Audience.parse(spec).within_kecamatan(scope)
+    except AudienceError:
+        return False
+
+
 @dataclass(frozen=True)
 class BroadcastLine:
     id: int
@@ -277,17 +287,26 @@ class BroadcastLine:
 
 
 async def list_broadcasts(
-    session: AsyncSession, now: datetime, *, recent: timedelta = timedelta(days=2), limit: int = 30
+    session: AsyncSession,
+    now: datetime,
+    *,
+    recent: timedelta = timedelta(days=2),
+    limit: int = 30,
+    scope: str | None = None,
 ) -> list[BroadcastLine]:
-    """Upcoming broadcasts and those of the last days, with delivery counts."""
-    broadcasts = (
-        await session.scalars(
-            select(Broadcast)
-            .where(Broadcast.scheduled_at >= now - recent)
-            .order_by(Broadcast.scheduled_at, Broadcast.id)
-            .limit(limit)
-        )
-    ).all()
+    """Upcoming broadcasts and those of the last days, with delivery counts; ``scope``: only
+    those addressed inside that kecamatan (what an official limited to it may see)."""
+    query = (
+        select(Broadcast)
+        .where(Broadcast.scheduled_at >= now - recent)
+        .order_by(Broadcast.scheduled_at, Broadcast.id)
+    )
+    if scope is None:
+        broadcasts = list((await session.scalars(query.limit(limit))).all())
+    else:
+        broadcasts = [
+            b for b in (await session.scalars(query)).all() if _addressed_within(b.audience, scope)
+        ][:limit]
     ids = [b.id for b in broadcasts]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     if ids:

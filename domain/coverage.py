@@ -24,6 +24,7 @@ from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Group, GroupLevel, Kecamatan, Kelurahan, Neighbourhood
+from domain import csv_file
 from domain.audit import audit
 from domain.regions import Place, match_kelurahan
 
@@ -70,17 +71,18 @@ class NeighbourhoodList:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as old spreadsheets save it."""
+    """UTF-8 (with or without BOM), else Windows-1252; ListRejected for a file that is not
+    text."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return csv_file.decode(data)
+    except csv_file.CsvUnreadable as exc:
+        raise ListRejected([RowProblem(exc.problem.line, exc.problem.reason)]) from None
 
 
 def _number(value: str, what: str) -> int:
     match = _NUMBER.match(value.strip().lower())
     if not match or not 1 <= int(match[1]) <= MAX_NUMBER:
-        raise ValueError(f"{what} {value.strip()!r} harus angka 1–{MAX_NUMBER}")
+        raise ValueError(f"{what} “{value.strip()[:20]}” harus angka 1–{MAX_NUMBER}")
     return int(match[1])
 
 
@@ -97,10 +99,10 @@ def _kelurahan(value: str, regions: list[Place], cache: dict[str, str]) -> str:
     else:
         matches = match_kelurahan(key, regions)
         if not matches:
-            raise ValueError(f"kelurahan {key!r} tidak dikenal; tulis nama atau kodenya")
+            raise ValueError(f"kelurahan “{key[:40]}” tidak dikenal; tulis nama atau kodenya")
         if len(matches) > 1:
             names = ", ".join(m.name for m in matches)
-            raise ValueError(f"kelurahan {key!r} bisa berarti {names}; tulis kodenya")
+            raise ValueError(f"kelurahan “{key[:40]}” bisa berarti {names}; tulis kodenya")
         code = matches[0].code
     cache[key] = code
     return code
@@ -112,10 +114,13 @@ def parse_list(
     """Every row checked; ListRejected with all problems, or the whole list."""
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows or not any(cell.strip() for cell in rows[0]):
+    try:
+        rows = csv_file.read_rows(text, max_rows=MAX_ROWS, delimiter=delimiter)
+    except csv_file.CsvUnreadable as exc:
+        raise ListRejected([RowProblem(exc.problem.line, exc.problem.reason)]) from None
+    if not rows or not any(cell.strip() for cell in rows[0][1]):
         raise ListRejected([RowProblem(1, "berkas kosong. " + HEADER_HELP)])
-    header = [re.sub(r"\s+", "_", c.strip().lower()) for c in rows[0]]
+    header = [re.sub(r"\s+", "_", c.strip().lower()) for c in rows[0][1]]
     columns: dict[str, int] = {}
     for name, aliases in _COLUMNS.items():
         for index, cell in enumerate(header):
@@ -124,14 +129,12 @@ def parse_list(
                 break
     if "kelurahan" not in columns or "rw" not in columns:
         raise ListRejected([RowProblem(1, "judul kolom tidak dikenali. " + HEADER_HELP)])
-    if len(rows) - 1 > MAX_ROWS:
-        raise ListRejected([RowProblem(1, f"terlalu banyak baris (batas {MAX_ROWS})")])
     in_scope = {r.code for r in regions if r.kecamatan_code == kecamatan_code}
     problems: list[RowProblem] = []
     cache: dict[str, str] = {}
     rws: dict[str, set[int]] = defaultdict(set)
     rts: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
 

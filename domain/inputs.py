@@ -92,6 +92,16 @@ def parse_record_id(raw: str | None, what: str = "nomor siaran") -> int:
     return parse_int(raw, what=what, example="12", minimum=1, maximum=INT32_MAX, prefix="#")
 
 
+def parse_request_id(raw: str | None) -> int:
+    """A pending request's number (/petugas setujui 3)."""
+    return parse_record_id(raw, "nomor permintaan")
+
+
+def parse_entry_id(raw: str | None) -> int:
+    """An audit entry's number (/audit sebelum 120)."""
+    return parse_record_id(raw, "nomor catatan")
+
+
 def parse_count(raw: str | None, what: str, maximum: int, minimum: int = 1) -> int:
     """A small number with a known range (RT, RW, a page): "RT harus antara 1 dan 999"."""
     return parse_int(raw, what=what, example=str(minimum), minimum=minimum, maximum=maximum)

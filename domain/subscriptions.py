@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Group, GroupLevel
 from domain.audit import audit
 from domain.groups import deactivate_chat, group_by_chat, migrate_chat
+from domain.inputs import InvalidNumber, parse_count
 from domain.places import Place, all_places, area_label, place
 from domain.regions import PlaceMatch, match_kelurahan, normalize_place
 
@@ -97,10 +98,12 @@ FORM_HELP = (
     "Atau ketik /daftar saja dan pilih lewat tombol."
 )
 
-_PAIR = re.compile(r"\brt\s*/\s*rw\s*[.:]?\s*(\d{1,4})\s*/\s*(\d{1,4})\b")
-_RT_SLASH = re.compile(r"\brt\s*[.:]?\s*(\d{1,4})\s*/\s*(?:rw\s*[.:]?\s*)?(\d{1,4})\b")
-_RW = re.compile(r"\brw\s*[.:]?\s*(\d{1,4})\b")
-_RT = re.compile(r"\brt\s*[.:]?\s*(\d{1,4})\b")
+# Numbers of any length are taken (then bounded with a message), never silently dropped.
+_NUM = r"([0-9]+)(?![0-9])"
+_PAIR = re.compile(rf"\brt\s*/\s*rw\s*[.:]?\s*{_NUM}\s*/\s*{_NUM}")
+_RT_SLASH = re.compile(rf"\brt\s*[.:]?\s*{_NUM}\s*/\s*(?:rw\s*[.:]?\s*)?{_NUM}")
+_RW = re.compile(rf"\brw\s*[.:]?\s*{_NUM}")
+_RT = re.compile(rf"\brt\s*[.:]?\s*{_NUM}")
 _FILLER = re.compile(r"\b(kel(urahan)?|di|grup|group)\b\.?")
 _MARKER = re.compile(r"(\bkec(?:amatan)?\b\.?|\bkel(?:urahan)?\b\.?)")
 
@@ -161,27 +164,28 @@ def _kelurahan_from(text: str, regions: list[Place]) -> list[PlaceMatch]:
 def parse_registration(text: str, regions: list[Place]) -> ParsedRegistration:
     """Read 'rw 5 sumbersari', 'rt 3 rw 5 kel. oro-oro dowo', 'rt 03/05 tlogomas' and the like."""
     raw = " " + text[:MAX_TYPED].casefold().replace("\u00a0", " ") + " "
-    rt: int | None = None
-    rw: int | None = None
+    numbers: dict[str, str] = {}
     for pattern in (_PAIR, _RT_SLASH):
         match, raw = _take(pattern, raw)
         if match:
-            rt, rw = int(match[1]), int(match[2])
+            numbers["RT"], numbers["RW"] = match[1], match[2]
             break
-    if rw is None:
+    if "RW" not in numbers:
         match, raw = _take(_RW, raw)
-        rw = int(match[1]) if match else None
-    if rt is None:
+        if match:
+            numbers["RW"] = match[1]
+    if "RT" not in numbers:
         match, raw = _take(_RT, raw)
-        rt = int(match[1]) if match else None
+        if match:
+            numbers["RT"] = match[1]
+    try:
+        rt = parse_count(numbers["RT"], "RT", maximum=MAX_NUMBER) if "RT" in numbers else None
+        rw = parse_count(numbers["RW"], "RW", maximum=MAX_NUMBER) if "RW" in numbers else None
+    except InvalidNumber as exc:
+        return ParsedRegistration(error=f"{html.escape(str(exc))} {FORM_HELP}")
     if rw is None:
         hint = " Untuk grup RT, sebutkan juga RW-nya." if rt is not None else ""
         return ParsedRegistration(rt=rt, error=f"Nomor RW belum disebut.{hint} {FORM_HELP}")
-    for label, number in (("RW", rw), ("RT", rt)):
-        if number is not None and not 1 <= number <= MAX_NUMBER:
-            return ParsedRegistration(
-                rw=rw, rt=rt, error=f"Nomor {label} harus 1 sampai {MAX_NUMBER}. {FORM_HELP}"
-            )
     rest, kecamatan = _split_kecamatan(raw)
     rest = rest.strip(" .,;:-")
     if not rest:

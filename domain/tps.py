@@ -20,8 +20,6 @@ every bad row is reported with its line number.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Tps, TpsArea
+from domain import csv_file
 from domain.audit import audit
 from domain.places import area_label
 from domain.regions import Place, match_kelurahan
@@ -94,11 +93,9 @@ class RegistryRejected(Exception):
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as spreadsheets on Windows save it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """UTF-8 (with or without BOM), else Windows-1252; csv_file.CsvUnreadable for a file that
+    is not text."""
+    return csv_file.decode(data)
 
 
 def parse_numbers(text: str, limit: int = MAX_AREA_NUMBER) -> list[int]:
@@ -148,37 +145,21 @@ def _resolve_kelurahan(value: str, regions: list[Place]) -> str:
 def parse_registry(text: str, regions: list[Place]) -> ParsedRegistry:
     """Every TPS the file describes, and every problem with its line number."""
     problems: list[RowProblem] = []
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = next(reader)
-    except StopIteration:
+        rows = csv_file.read_rows(text, max_rows=MAX_ROWS)
+    except csv_file.CsvUnreadable as exc:
+        return ParsedRegistry([], [RowProblem(exc.problem.line, exc.problem.reason)])
+    if not rows:
         return ParsedRegistry([], [RowProblem(1, f"berkas kosong. {HEADER_HELP}")])
-    except csv.Error as exc:
-        return ParsedRegistry([], [RowProblem(1, f"bukan CSV yang sah ({exc})")])
+    header_line, header = rows[0]
     index, header_problem = _header_map(header)
     if header_problem:
-        return ParsedRegistry([], [RowProblem(reader.line_num, header_problem)])
+        return ParsedRegistry([], [RowProblem(header_line, header_problem)])
 
     entries: dict[tuple[str, int], TpsEntry] = {}
-    rows = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(RowProblem(reader.line_num, f"baris CSV rusak ({exc})"))
-            break
-        line = reader.line_num
+    for line, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
-        rows += 1
-        if rows > MAX_ROWS:
-            problems.append(RowProblem(line, f"lebih dari {MAX_ROWS} baris; bagi berkasnya"))
-            break
 
         def cell(column: str, row: list[str] = row) -> str:
             position = index.get(column)
@@ -194,7 +175,10 @@ def parse_registry(text: str, regions: list[Place]) -> ParsedRegistry:
             reasons.append(str(exc))
         number = 0
         raw_number = cell("tps").upper().removeprefix("TPS").strip()
-        if not raw_number.isdigit() or not 1 <= int(raw_number) <= MAX_TPS_NUMBER:
+        if (
+            not re.fullmatch(r"[0-9]{1,4}", raw_number)
+            or not 1 <= int(raw_number) <= MAX_TPS_NUMBER
+        ):
             reasons.append(f"nomor TPS “{cell('tps')[:20]}” harus angka 1–{MAX_TPS_NUMBER}")
         else:
             number = int(raw_number)
@@ -274,7 +258,11 @@ async def import_registry(
         raise RegistryRejected(
             [RowProblem(1, f"berkas lebih dari {MAX_BYTES // 1_000_000} MB; bagi per kecamatan")]
         )
-    parsed = parse_registry(decode(data), regions)
+    try:
+        text = decode(data)
+    except csv_file.CsvUnreadable as exc:
+        raise RegistryRejected([RowProblem(exc.problem.line, exc.problem.reason)]) from None
+    parsed = parse_registry(text, regions)
     if parsed.problems:
         raise RegistryRejected(parsed.problems)
     codes = parsed.kelurahan_codes

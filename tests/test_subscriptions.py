@@ -57,8 +57,8 @@ def test_an_ambiguous_kelurahan_gives_candidates_to_choose_from() -> None:
     [
         ("rt 3 sumbersari", "RW belum disebut"),
         ("sumbersari", "RW belum disebut"),
-        ("rw 0 dinoyo", "harus 1 sampai 99"),
-        ("rt 120 rw 1 dinoyo", "harus 1 sampai 99"),
+        ("rw 0 dinoyo", "harus antara 1 dan 99"),
+        ("rt 120 rw 1 dinoyo", "harus antara 1 dan 99"),
         ("rw 5", "kelurahan belum disebut"),
         ("rw 5 zzzzqq", "tidak ditemukan"),
         ("rw 5 <b>kampung & co", "“&lt;b&gt;kampung &amp; co” tidak ditemukan"),

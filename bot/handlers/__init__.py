@@ -20,6 +20,7 @@ from bot.handlers import (
     acks,
     agendas,
     approvals,
+    audit,
     coverage,
     group_status,
     membership,
@@ -38,6 +39,7 @@ from bot.handlers import (
 from bot.handlers.commands import set_commands, set_official_commands
 from bot.jobs import rebuild_jobs, start_sync
 from bot.ui import callbacks
+from bot.ui.views import text
 from domain import flows
 from domain.officials import list_officials
 
@@ -68,10 +70,18 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every failure; a handler error must never stop the bot, nor leave a press unanswered."""
+    """Log every failure; a handler error must never stop the bot, nor leave a person without
+    an answer: a press is answered, a message gets a short apology (no internals)."""
     log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.callback_query is not None:
-        await callbacks.refuse(update, context, "ui.tombol.gagal")
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await callbacks.refuse(update, context, "ui.tombol.gagal")
+        elif update.effective_message is not None and update.effective_user is not None:
+            await update.effective_message.reply_text(text(context, "ui.galat.maaf"))
+    except Exception:  # the apology itself failed (network, chat gone): logged, nothing more
+        log.warning("could not apologise for a failed update", exc_info=True)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -86,6 +96,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         siaran,
         approvals,
         officials_admin,
+        audit,
         reports,
         onboarding,
         topics,

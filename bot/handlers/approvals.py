@@ -13,32 +13,39 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.officials_admin import broadcast_number, stop_or_cancel
+from bot.handlers.officials_admin import record_number, stop_or_cancel
 from bot.jobs import schedule_broadcast
-from bot.notify import render_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import APPROVAL, refuse
 from bot.ui.guards import official
 from bot.ui.views import keyboard, local_time, text
 from db.models import Broadcast, OfficialRole
-from domain.broadcasts import DraftRefused, approve
-from domain.officials import Actor, PermissionDenied, list_officials
+from domain.broadcasts import ApprovalScreen, DraftRefused, approval_screen, approve
+from domain.inputs import INT32_MAX, parse_callback_int
+from domain.officials import Actor, PermissionDenied, find_actor, list_officials
+from messages.neutrality import explain
 
 log = logging.getLogger(__name__)
 
 
 async def ask_approvers(context: BotContext, broadcast: Broadcast, creator: Actor) -> None:
-    """Send the draft to every admin who may approve it (not its creator; same scope)."""
+    """Send the approval screen to every admin who may approve it: the exact text, the guard's
+    findings and highlights, the reminder that allusions are their check. Admins the rules
+    refuse (the creator, accounts the creator added or proposed, fresh ones) are not asked."""
     services = context.services
+    now = services.clock.now()
     async with services.sessions() as session:
         officials = await list_officials(session)
-    admins = [
-        o
-        for o in officials
-        if o.role == OfficialRole.ADMIN
-        and o.user_id != creator.user_id
-        and (creator.citywide or o.kecamatan_code in (None, creator.kecamatan_code))
-    ]
+        screens = []
+        for o in officials:
+            if o.role != OfficialRole.ADMIN or o.user_id == creator.user_id:
+                continue
+            actor = await find_actor(session, o.user_id)
+            if actor is None:
+                continue
+            shown = await approval_screen(session, actor, broadcast.id, services.profile, now)
+            if shown.refusal is None:
+                screens.append((o.user_id, shown))
     header = text(
         context,
         "ui.persetujuan.minta",
@@ -47,9 +54,6 @@ async def ask_approvers(context: BotContext, broadcast: Broadcast, creator: Acto
         sasaran=broadcast.audience,
         waktu=local_time(context, broadcast.scheduled_at),
     )
-    body = broadcast.text or ""
-    if not body and broadcast.message_key:
-        body = render_broadcast(broadcast, services.profile, services.clock)
     markup = keyboard(
         [
             [
@@ -61,12 +65,35 @@ async def ask_approvers(context: BotContext, broadcast: Broadcast, creator: Acto
             ]
         ]
     )
-    for admin in admins:
+    for user_id, shown in screens:
         try:
-            await context.bot.send_message(admin.user_id, header)
-            await context.bot.send_message(admin.user_id, body, reply_markup=markup)
+            await context.bot.send_message(user_id, header)
+            await context.bot.send_message(user_id, findings_text(context, shown))
+            await context.bot.send_message(user_id, shown.html, reply_markup=markup)
         except TelegramError as exc:  # an admin who never started the bot cannot be reached
-            log.info("could not ask %s to approve #%s: %s", admin.user_id, broadcast.id, exc)
+            log.info("could not ask %s to approve #%s: %s", user_id, broadcast.id, exc)
+
+
+def findings_text(context: BotContext, shown: ApprovalScreen) -> str:
+    """What the approver should look at before deciding, and that allusions are theirs."""
+    found = shown.findings
+    lines = [text(context, "ui.persetujuan.temuan_judul")]
+    if found.findings:
+        lines.append(text(context, "ui.alasan", alasan=explain(list(found.findings))))
+    for key, values in (
+        ("ui.persetujuan.temuan_nama", found.names),
+        ("ui.persetujuan.temuan_angka", found.numbers),
+        ("ui.persetujuan.temuan_simbol", found.symbols),
+        ("ui.persetujuan.temuan_tautan", found.links),
+    ):
+        if values:
+            lines.append(text(context, key, isi=", ".join(values)[:600]))
+    if len(lines) == 1:
+        lines.append(text(context, "ui.persetujuan.temuan_tidak_ada"))
+    lines.append(text(context, "ui.alasan", alasan=shown.note))
+    if shown.refusal:
+        lines.append(text(context, "ui.persetujuan.tidak_dapat", alasan=shown.refusal))
+    return "\n".join(lines)
 
 
 async def _approve(update: Update, context: BotContext, broadcast_id: int) -> str:
@@ -77,7 +104,9 @@ async def _approve(update: Update, context: BotContext, broadcast_id: int) -> st
     services = context.services
     try:
         async with services.sessions.begin() as session:
-            broadcast = await approve(session, actor, broadcast_id, services.clock.now())
+            broadcast = await approve(
+                session, actor, broadcast_id, services.clock.now(), profile=services.profile
+            )
     except (DraftRefused, PermissionDenied) as exc:
         return str(exc)
     assert context.job_queue is not None
@@ -102,10 +131,10 @@ async def _approve(update: Update, context: BotContext, broadcast_id: int) -> st
 async def setujui(update: Update, context: BotContext) -> None:
     """/setujui ID"""
     message = update.effective_message
-    assert message is not None
-    number = broadcast_number(context)
+    if message is None:
+        return
+    number = await record_number(message, context, "ui.persetujuan.format")
     if number is None:
-        await message.reply_text(text(context, "ui.persetujuan.format"))
         return
     outcome = await _approve(update, context, number)
     if outcome:
@@ -116,10 +145,10 @@ async def approval_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     press = APPROVAL.parse(query.data)
-    if press is None:
-        await refuse(update, context, APPROVAL.unknown, alert=False)
+    broadcast_id = parse_callback_int(press["broadcast"]) if press else None
+    if press is None or broadcast_id is None or not 0 < broadcast_id <= INT32_MAX:
+        await refuse(update, context, "otoritas.tombol.tidak_berlaku", alert=False)
         return
-    broadcast_id = press.number("broadcast")
     if press["verb"] == "ok":
         outcome = await _approve(update, context, broadcast_id)
     else:
@@ -127,7 +156,10 @@ async def approval_button(update: Update, context: BotContext) -> None:
     if outcome:
         await callbacks.answer(query, outcome, alert=True)
         if query.message is not None:
-            await query.edit_message_reply_markup(None)
+            try:
+                await query.edit_message_reply_markup(None)
+            except TelegramError as exc:  # pressed twice: "message is not modified"
+                log.info("removing approval buttons failed: %s", exc)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

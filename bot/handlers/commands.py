@@ -46,6 +46,7 @@ OFFICIALS = [
             "grup",
             "cakupan",
             "petugas",
+            "audit",
         )
     ),
 ]

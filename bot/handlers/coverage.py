@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.ui.guards import NEW_MESSAGES, PRIVATE, flood_limited, official
-from bot.ui.views import text
+from bot.ui.views import reply_long, text
 from domain import group_report
 from domain.coverage import (
     MAX_BYTES,
@@ -42,7 +42,7 @@ async def grup(update: Update, context: BotContext) -> None:
             body = await group_report.kelurahan_text(session, " ".join(context.args), scope)
         else:
             body = await group_report.group_counts_text(session, scope)
-    await message.reply_text(body)
+    await reply_long(message, context, body)
 
 
 async def cakupan(update: Update, context: BotContext) -> None:
@@ -56,7 +56,7 @@ async def cakupan(update: Update, context: BotContext) -> None:
         report = await neighbourhood_coverage(session, actor.kecamatan_code)
         scope = await scope_name(session, actor.kecamatan_code)
     if context.args:
-        name = " ".join(context.args)
+        name = " ".join(context.args)[:80]
         matches = match_kelurahan(name, read_regions())
         found = [k for k in report.kelurahan if k.code in {m.code for m in matches}]
         if len(found) == 1:
@@ -67,9 +67,9 @@ async def cakupan(update: Update, context: BotContext) -> None:
         elif matches and actor.kecamatan_code is not None:
             await message.reply_text(text(context, "ui.cakupan.di_luar_kecamatan"))
         else:
-            await message.reply_text(text(context, "ui.cakupan.tidak_dikenal", nama=name))
+            await message.reply_text(text(context, "ui.cakupan.tidak_dikenal", nama=name[:40]))
         return
-    await message.reply_text(coverage_text(report, scope))
+    await reply_long(message, context, coverage_text(report, scope))
     if report.has_list:
         await context.bot.send_document(
             message.chat_id,

@@ -1,30 +1,69 @@
-"""Officials' admin in a private chat: /jadwal (the schedule), /batal ID, /petugas."""
+"""Officials' admin in a private chat: /jadwal (the schedule), /batal ID, /petugas.
+
+/petugas [HALAMAN] lists the officials the caller may see, a page at a time;
+/petugas tambah ID admin|operator [KODE], /petugas hapus ID change them (domain.officials
+decides who may, and stores a request for a second admin when approval power is involved);
+/petugas permintaan, /petugas setujui N, /petugas tolak N handle those requests.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.commands import set_official_commands
 from bot.jobs import unschedule_broadcast
 from bot.ui.guards import official
-from bot.ui.views import Safe, text
-from db.models import OfficialRole
-from domain.broadcasts import STATUS_LABEL, DraftRefused, cancel, list_broadcasts
-from domain.officials import PermissionDenied, add_official, list_officials
+from bot.ui.views import Safe, local_time, reply_long, text
+from db.models import OfficialRequest, OfficialRole
+from domain.broadcasts import (
+    STATUS_LABEL,
+    DraftRefused,
+    approver_min_age,
+    cancel,
+    list_broadcasts,
+)
+from domain.inputs import (
+    InvalidNumber,
+    parse_count,
+    parse_record_id,
+    parse_request_id,
+    parse_user_id,
+)
+from domain.officials import (
+    ROLE_LABEL,
+    Actor,
+    ApprovalRequired,
+    PermissionDenied,
+    add_official,
+    approve_request,
+    list_officials_page,
+    pending_requests,
+    reject_request,
+    remove_official,
+)
 
 ROLE_WORDS = {"admin": OfficialRole.ADMIN, "operator": OfficialRole.OPERATOR}
+PER_PAGE = 20
+MAX_PAGE = 10_000
 
 
-def broadcast_number(context: BotContext) -> int | None:
-    """The one argument of `/batal 12` or `/setujui #12`; None when it is not just a number."""
+async def record_number(message: Message, context: BotContext, usage: str) -> int | None:
+    """The one argument of `/batal 12` or `/setujui #12`; None after saying what to type."""
     args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    if not args:
+        await message.reply_text(text(context, usage))
         return None
-    return int(args[0].lstrip("#"))
+    try:
+        return parse_record_id(" ".join(args))
+    except InvalidNumber as exc:
+        await message.reply_text(
+            text(context, "ui.alasan", alasan=str(exc)) + "\n" + text(context, usage)
+        )
+        return None
 
 
 async def stop_or_cancel(
@@ -62,10 +101,10 @@ async def stop_or_cancel(
 async def batal(update: Update, context: BotContext) -> None:
     """/batal ID: cancel a pending broadcast or stop a running one."""
     message = update.effective_message
-    assert message is not None
-    number = broadcast_number(context)
+    if message is None:
+        return
+    number = await record_number(message, context, "ui.jadwal.format_batal")
     if number is None:
-        await message.reply_text(text(context, "ui.jadwal.format_batal"))
         return
     outcome = await stop_or_cancel(update, context, number)
     if outcome:
@@ -73,14 +112,15 @@ async def batal(update: Update, context: BotContext) -> None:
 
 
 async def jadwal(update: Update, context: BotContext) -> None:
-    """/jadwal: upcoming and recent broadcasts with their delivery counts."""
+    """/jadwal: upcoming and recent broadcasts with their delivery counts (in the caller's
+    scope)."""
     actor = await official(update, context)
     message = update.effective_message
     if actor is None or message is None:
         return
     services = context.services
     async with services.sessions() as session:
-        lines = await list_broadcasts(session, services.clock.now())
+        lines = await list_broadcasts(session, services.clock.now(), scope=actor.scope)
     if not lines:
         await message.reply_text(text(context, "ui.jadwal.kosong"))
         return
@@ -115,62 +155,176 @@ async def jadwal(update: Update, context: BotContext) -> None:
             )
         )
     out += ["", text(context, "ui.jadwal.penutup")]
-    await message.reply_text("\n".join(out))
+    await reply_long(message, context, "\n".join(out))
+
+
+# -- /petugas ------------------------------------------------------------------------------------
 
 
 async def petugas(update: Update, context: BotContext) -> None:
-    """/petugas — list; /petugas tambah USER_ID admin|operator [KODE_KECAMATAN]."""
+    """/petugas [HALAMAN] | tambah | hapus | permintaan | setujui N | tolak N."""
     actor = await official(update, context)
     message = update.effective_message
     if actor is None or message is None:
         return
-    services = context.services
     args = context.args or []
-    if not args:
-        async with services.sessions() as session:
-            officials = await list_officials(session)
-        rows = [
-            text(
-                context,
-                "ui.petugas.baris_kecamatan" if o.kecamatan_code else "ui.petugas.baris_kota",
-                id=o.user_id,
-                peran=o.role.value,
-                kecamatan=o.kecamatan_code or "",
-            )
-            for o in officials
-        ]
-        await message.reply_text(
-            "\n".join(
-                [
-                    text(context, "ui.petugas.judul"),
-                    *rows,
-                    "",
-                    text(context, "ui.petugas.cara_tambah"),
-                ]
-            )
-        )
-        return
-    if (
-        args[0] != "tambah"
-        or len(args) not in (3, 4)
-        or not args[1].isdigit()
-        or (args[2] not in ROLE_WORDS)
-    ):
-        await message.reply_text(text(context, "ui.petugas.format"))
-        return
-    kecamatan = args[3] if len(args) == 4 else None
+    verb = args[0].lower() if args else ""
     try:
-        async with services.sessions.begin() as session:
-            added = await add_official(
-                session, actor, int(args[1]), ROLE_WORDS[args[2]], kecamatan, services.clock.now()
-            )
-    except PermissionDenied as exc:
+        if not args or (len(args) == 1 and verb.isascii() and verb.isdigit()):
+            page = parse_count(args[0], "Halaman", maximum=MAX_PAGE) if args else 1
+            await _list(message, context, actor, page)
+        elif verb == "tambah" and len(args) in (3, 4) and args[2].lower() in ROLE_WORDS:
+            await _add(message, context, actor, args[1], args[2].lower(), args[3:])
+        elif verb == "hapus" and len(args) == 2:
+            await _remove(message, context, actor, args[1])
+        elif verb == "permintaan" and len(args) == 1:
+            await _requests(message, context, actor)
+        elif verb in ("setujui", "tolak") and len(args) == 2:
+            await _decide(message, context, actor, verb, args[1])
+        else:
+            await message.reply_text(text(context, "ui.petugas.format"))
+    except (InvalidNumber, PermissionDenied, DraftRefused) as exc:
         await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
+
+
+def _row(context: BotContext, user_id: int, role: OfficialRole, scope: str | None) -> str:
+    if scope:
+        return text(
+            context, "ui.petugas.baris_kecamatan", id=user_id, peran=role.value, kecamatan=scope
+        )
+    return text(context, "ui.petugas.baris_kota", id=user_id, peran=role.value)
+
+
+async def _list(message: Message, context: BotContext, actor: Actor, page: int) -> None:
+    services = context.services
+    async with services.sessions() as session:
+        shown = await list_officials_page(session, actor, page, per_page=PER_PAGE)
+        waiting = await pending_requests(session, actor, services.clock.now())
+    rows = []
+    for o in shown.rows:
+        row = _row(context, o.user_id, o.role, o.kecamatan_code)
+        if o.root:
+            row += " " + text(context, "ui.petugas.tanda_utama")
+        rows.append(row)
+    lines = [text(context, "ui.petugas.judul"), *rows, ""]
+    lines.append(
+        text(
+            context,
+            "ui.petugas.halaman",
+            halaman=shown.page,
+            halaman_total=shown.pages,
+            jumlah=shown.total,
+        )
+    )
+    if shown.page < shown.pages:
+        lines.append(text(context, "ui.petugas.halaman_berikut", berikut=shown.page + 1))
+    if waiting:
+        lines.append(text(context, "ui.petugas.permintaan_menunggu", jumlah=len(waiting)))
+    lines.append(text(context, "ui.petugas.cara_tambah"))
+    await message.reply_text("\n".join(lines))
+
+
+async def _add(
+    message: Message,
+    context: BotContext,
+    actor: Actor,
+    raw_id: str,
+    role_word: str,
+    rest: list[str],
+) -> None:
+    services = context.services
+    user_id = parse_user_id(raw_id)
+    kecamatan = rest[0] if rest else None
+    pending: ApprovalRequired | None = None
+    async with services.sessions.begin() as session:
+        try:
+            added = await add_official(
+                session, actor, user_id, ROLE_WORDS[role_word], kecamatan, services.clock.now()
+            )
+        except ApprovalRequired as exc:  # the request is stored: commit, then say so
+            pending = exc
+    if pending is not None:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(pending)))
         return
-    await set_official_commands(context.bot, context.services.profile, [added.user_id])
+    await set_official_commands(context.bot, services.profile, [added.user_id])
     key = "ui.petugas.ditambah_kecamatan" if kecamatan else "ui.petugas.ditambah_kota"
     await message.reply_text(
         text(context, key, id=added.user_id, peran=added.role.value, kecamatan=kecamatan or "")
+    )
+
+
+async def _remove(message: Message, context: BotContext, actor: Actor, raw_id: str) -> None:
+    services = context.services
+    user_id = parse_user_id(raw_id)
+    pending: ApprovalRequired | None = None
+    async with services.sessions.begin() as session:
+        try:
+            await remove_official(session, actor, user_id, services.clock.now())
+        except ApprovalRequired as exc:  # the request is stored: commit, then say so
+            pending = exc
+    if pending is not None:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(pending)))
+        return
+    await message.reply_text(text(context, "ui.petugas.dihapus", id=user_id))
+
+
+def _change(context: BotContext, request: OfficialRequest) -> str:
+    if request.role is None:
+        return text(context, "ui.petugas.perubahan_hapus")
+    role = ROLE_LABEL[request.role]
+    if request.kecamatan_code:
+        return text(
+            context, "ui.petugas.perubahan_kecamatan", peran=role, kecamatan=request.kecamatan_code
+        )
+    return text(context, "ui.petugas.perubahan_kota", peran=role)
+
+
+async def _requests(message: Message, context: BotContext, actor: Actor) -> None:
+    services = context.services
+    async with services.sessions() as session:
+        waiting = await pending_requests(session, actor, services.clock.now())
+    if not waiting:
+        await message.reply_text(text(context, "ui.petugas.permintaan_kosong"))
+        return
+    lines = [text(context, "ui.petugas.permintaan_judul")]
+    for r in waiting[:PER_PAGE]:
+        lines.append(
+            text(
+                context,
+                "ui.petugas.permintaan_baris",
+                nomor=r.id,
+                id=r.user_id,
+                perubahan=_change(context, r),
+                oleh=r.requested_by,
+                waktu=local_time(context, r.requested_at),
+            )
+        )
+    if len(waiting) > PER_PAGE:
+        lines.append(text(context, "ui.petugas.permintaan_lain", jumlah=len(waiting) - PER_PAGE))
+    lines += ["", text(context, "ui.petugas.permintaan_cara")]
+    await message.reply_text("\n".join(lines))
+
+
+async def _decide(message: Message, context: BotContext, actor: Actor, verb: str, raw: str) -> None:
+    services = context.services
+    number = parse_request_id(raw)
+    now = services.clock.now()
+    if verb == "tolak":
+        async with services.sessions.begin() as session:
+            await reject_request(session, actor, number, now)
+        await message.reply_text(text(context, "ui.petugas.permintaan_ditolak", nomor=number))
+        return
+    async with services.sessions.begin() as session:
+        changed = await approve_request(
+            session, actor, number, now, min_age=approver_min_age(services.profile)
+        )
+        active = changed.active
+        shown = _row(context, changed.user_id, changed.role, changed.kecamatan_code)
+    if active:
+        await set_official_commands(context.bot, services.profile, [changed.user_id])
+    key = "ui.petugas.permintaan_disetujui" if active else "ui.petugas.permintaan_dihapus"
+    await message.reply_text(
+        text(context, key, nomor=number, id=changed.user_id, petugas=Safe(shown))
     )
 
 

@@ -40,6 +40,7 @@ from bot.ui.guards import (
     is_admin,
     is_group,
 )
+from bot.ui.place_picker import number_arg
 from bot.ui.views import Rows, Safe, add_to_group_button, edit, keyboard, text
 from domain import flows, onboarding, places, subscriptions
 from domain.flows import CHAT_FLOW, Flow, FlowKind, Found
@@ -208,7 +209,7 @@ async def _finish(
         return None, False
     if step == "s":
         try:
-            registration = Registration(args[0], int(args[1]), int(args[2]) or None)
+            registration = Registration(args[0], number_arg(args[1]), number_arg(args[2]) or None)
         except (ValueError, IndexError):
             return text(context, REGISTRATION.unknown), True
         async with services.sessions.begin() as session:

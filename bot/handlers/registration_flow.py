@@ -97,7 +97,7 @@ async def screen(
         ]
         return text(context, "ui.daftar.langkah_jenis", **place), keyboard(rows)
     if step == "w":
-        level, page = args[1], int(args[2])
+        level, page = args[1], place_picker.number_arg(args[2])
         if level not in ("w", "t"):
             raise ValueError(level)
         then = "y" if level == "w" else "r"
@@ -113,7 +113,7 @@ async def screen(
         key = "ui.daftar.langkah_rw" if level == "w" else "ui.daftar.langkah_rw_lalu_rt"
         return text(context, key, **place), keyboard(rows)
     if step == "r":
-        rw, page = int(args[1]), int(args[2])
+        rw, page = place_picker.number_arg(args[1]), place_picker.number_arg(args[2])
         if not 1 <= rw <= MAX_NUMBER:
             raise ValueError(rw)
         rows = place_picker.number_page(
@@ -127,7 +127,9 @@ async def screen(
         )
         return text(context, "ui.daftar.langkah_rt", rw=f"{rw:02d}", **place), keyboard(rows)
     if step == "y":
-        registration = Registration(where.code, int(args[1]), int(args[2]) or None)
+        registration = Registration(
+            where.code, place_picker.number_arg(args[1]), place_picker.number_arg(args[2]) or None
+        )
         return await confirm_screen(context, flow, chat, registration)
     raise ValueError(step)
 

@@ -21,6 +21,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import Rows, keyboard, text
+from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
 from domain.report_text import broadcast_line, recent_text, report_text, unacknowledged_text
@@ -31,13 +32,21 @@ log = logging.getLogger(__name__)
 PRIVATE_ONLY = "ui.laporan.hanya_chat_pribadi"
 
 
-def _broadcast_arg(context: BotContext) -> tuple[bool, int | None]:
-    """(ok, id): no argument means the latest broadcast."""
+def _broadcast_arg(context: BotContext) -> tuple[str | None, int | None]:
+    """(refusal, id): no argument means the latest broadcast; a refusal says what was wrong."""
     args = context.args or []
     if not args:
-        return True, None
-    value = args[0].lstrip("#")
-    return (True, int(value)) if value.isdigit() else (False, None)
+        return None, None
+    try:
+        return None, parse_record_id(" ".join(args))
+    except InvalidNumber as exc:
+        return str(exc), None
+
+
+def _target(args: tuple[str, ...]) -> int | None:
+    """The broadcast id a report button carries; None for forged or stale data."""
+    value = parse_callback_int(args[0]) if len(args) == 1 else None
+    return value if value is not None and 0 < value <= INT32_MAX else None
 
 
 # -- /laporan --------------------------------------------------------------------------------
@@ -52,9 +61,13 @@ async def laporan(update: Update, context: BotContext) -> None:
     if context.args and context.args[0].lower() in ("daftar", "list"):
         await _send_recent(message.chat_id, context, actor)
         return
-    ok, broadcast_id = _broadcast_arg(context)
-    if not ok:
-        await message.reply_text(text(context, "ui.laporan.nomor_salah"))
+    refusal, broadcast_id = _broadcast_arg(context)
+    if refusal is not None:
+        await message.reply_text(
+            text(context, "ui.alasan", alasan=refusal)
+            + "\n"
+            + text(context, "ui.laporan.nomor_salah")
+        )
         return
     await _send_report(message.chat_id, context, actor, broadcast_id)
 
@@ -119,9 +132,13 @@ async def belum(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if actor is None or message is None:
         return
-    ok, broadcast_id = _broadcast_arg(context)
-    if not ok:
-        await message.reply_text(text(context, "ui.laporan.nomor_salah_belum"))
+    refusal, broadcast_id = _broadcast_arg(context)
+    if refusal is not None:
+        await message.reply_text(
+            text(context, "ui.alasan", alasan=refusal)
+            + "\n"
+            + text(context, "ui.laporan.nomor_salah_belum")
+        )
         return
     await _send_unacknowledged(message.chat_id, context, actor, broadcast_id)
 
@@ -197,7 +214,10 @@ async def _nudge(
 async def report_button(update: Update, context: BotContext) -> None:
     """l:r:<id> report · l:d list · l:b:<id> not acknowledged · l:n[!]:<id> nudge."""
     query = update.callback_query
-    if query is None or query.message is None:
+    if query is None:
+        return
+    if query.message is None:
+        await refuse(update, context, REPORT.unknown, alert=False)
         return
     actor = await official(update, context, private_only=PRIVATE_ONLY)
     if actor is None:
@@ -205,7 +225,7 @@ async def report_button(update: Update, context: BotContext) -> None:
     press = REPORT.parse(query.data)
     what = press["step"] if press else ""
     args = press.args if press else ()
-    target = int(args[0]) if len(args) == 1 and args[0].isdigit() else None
+    target = _target(args)
     chat_id = query.message.chat.id
     if what == "d" and not args:
         await callbacks.answer(query)

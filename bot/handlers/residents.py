@@ -107,7 +107,9 @@ async def menu_button(update: Update, context: BotContext) -> None:
     assert query is not None
     press = MENU_BUTTON.parse(query.data)
     intent = Intent._value2member_map_.get(press["intent"]) if press else None
-    if not isinstance(intent, Intent) or not isinstance(query.message, Message):
+    private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
+    # The menu lives in private chats: a press in a group never posts into the group.
+    if not isinstance(intent, Intent) or not isinstance(query.message, Message) or not private:
         await refuse(update, context, MENU_BUTTON.unknown, alert=False)
         return
     await callbacks.answer(query)

@@ -11,6 +11,7 @@ a <audience>, t now|ask, ok, no. The audience may itself hold ":" (`kecamatan:35
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -132,10 +133,15 @@ async def _ask_audience(update: Update, context: BotContext, flow: Flow, actor: 
     await edit_or_reply(update, text(context, "ui.siaran.kirim_ke"), keyboard(rows))
 
 
-async def _ask_kelurahan(update: Update, context: BotContext, flow: Flow, code: str) -> None:
+async def _ask_kelurahan(
+    update: Update, context: BotContext, flow: Flow, code: str, actor: Actor
+) -> None:
     async with context.services.sessions() as session:
-        name = await places.kecamatan_name(session, code) or code
+        name = await places.kecamatan_name(session, code)
         kelurahan = await places.kelurahan_in(session, code)
+    if name is None:  # a forged code: the audience screen again
+        await _ask_audience(update, context, flow, actor)
+        return
     rows: Rows = [
         [
             (
@@ -212,8 +218,11 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     actor = await official(update, context)
     if actor is None:
         return
-    await callbacks.answer(query)
     flow, step, value = lookup.flow, press["step"], ":".join(press.args)
+    if not _fits(flow, step, value):  # a forged step, or one of an earlier screen
+        await refuse(update, context, BROADCAST_DRAFT.unknown)
+        return
+    await callbacks.answer(query)
     if step == "no":
         await _end(context, flow)
         await edit_or_reply(update, text(context, "ui.siaran.dibatalkan"))
@@ -223,8 +232,8 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     elif step == "custom":
         await _save(context, flow, "text")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_teks"))
-    elif step == "k":
-        await _ask_kelurahan(update, context, flow, value)
+    elif step == "k" and (actor.citywide or value == actor.kecamatan_code):
+        await _ask_kelurahan(update, context, flow, value, actor)
     elif step == "a":
         flow = await _save(context, flow, "when", audience=value)
         await _ask_time(update, context, flow)
@@ -236,6 +245,25 @@ async def siaran_button(update: Update, context: BotContext) -> None:
         await edit_or_reply(update, text(context, "ui.siaran.tulis_waktu", bantuan=Safe(WHEN_HELP)))
     elif step == "ok" and flow.step == "confirm":
         await _confirm(update, context, flow, actor)
+
+
+# The flow step each button belongs to: a press from another step is refused, never applied.
+_STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
+_STEP_OF |= {"t": ("when",), "ok": ("confirm",)}
+
+
+def _fits(flow: Flow, step: str, value: str) -> bool:
+    if step == "no":
+        return True
+    if flow.step not in _STEP_OF.get(step, ()):
+        return False
+    if step == "m":
+        return value in {key for key, _ in broadcastable()}
+    if step == "t":
+        return value in ("now", "ask")
+    if step == "k":  # a kecamatan code; whether it exists and is the actor's is asked later
+        return re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}", value) is not None
+    return bool(value) or step in ("custom", "ok")
 
 
 async def siaran_typed(update: Update, context: BotContext) -> None:
@@ -270,7 +298,7 @@ async def _typed_step(update: Update, context: BotContext, flow: Flow, message: 
     if flow.step == "text":
         body = message.text_html or ""
         try:
-            check_custom_text(body)
+            check_custom_text(body, services.profile)
         except DraftRefused as exc:
             await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
             return  # still awaiting text: nothing is lost, they send a corrected one

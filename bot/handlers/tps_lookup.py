@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -52,8 +53,10 @@ async def tps_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     press = TPS_LOOKUP.parse(query.data)
+    chat = update.effective_chat
     try:
-        if press is None:
+        # The lookup lives in private chats: a press in a group never edits a group's message.
+        if press is None or chat is None or chat.type != ChatType.PRIVATE:
             raise ValueError(query.data)
         body, markup = await _step(context, press["step"], press.args)
     except (ValueError, IndexError):
@@ -90,7 +93,7 @@ async def _step(
                 [(text(context, "ui.tombol.kembali_kelurahan"), _data("c", where.kecamatan_code))]
             )
             return text(context, "ui.tps.pilih_rw", **place), keyboard(rows)
-        rw = int(args[1])
+        rw = place_picker.number_arg(args[1])
         if step == "w":
             rts = await tps.rts_of(session, where.code, rw)
             if not rts:
@@ -104,7 +107,9 @@ async def _step(
             rows.append([(text(context, "ui.tombol.kembali_rw"), _data("l", where.code))])
             return text(context, "ui.tps.pilih_rt", rw=f"{rw:02d}", **place), keyboard(rows)
         if step == "t":
-            return await _result(context, session, where, rw, int(args[2]) or None)
+            return await _result(
+                context, session, where, rw, place_picker.number_arg(args[2]) or None
+            )
     raise ValueError(step)
 
 

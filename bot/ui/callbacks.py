@@ -125,7 +125,7 @@ def kinds() -> list[CallbackKind]:
 
 
 TOKEN = ("token", r"[0-9a-f]{6}")
-BROADCAST_ID = ("broadcast", r"\d{1,18}")
+BROADCAST_ID = ("broadcast", r"[0-9]{1,18}")  # ASCII digits only: "٣" is not an id
 STEP = ("step", r"[a-z!]{1,8}")
 
 # "✅ Sudah dibaca" under a broadcast. The scheduler builds it (scheduler.engine.

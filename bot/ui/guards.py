@@ -117,7 +117,10 @@ async def official(
     if user is None or chat is None:
         return None
     if chat.type != ChatType.PRIVATE:
-        if update.effective_message is not None:
+        # A press is answered, never with a message posted into the group.
+        if update.callback_query is not None:
+            await _answer_press(update, text(context, private_only))
+        elif update.effective_message is not None:
             await update.effective_message.reply_text(text(context, private_only))
         return None
     async with context.services.sessions() as session:
@@ -125,7 +128,15 @@ async def official(
     if actor is None:
         refusal = text(context, "ui.petugas.bukan_petugas")
         if update.callback_query is not None:
-            await update.callback_query.answer(refusal, show_alert=True)
+            await _answer_press(update, refusal)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(refusal)
     return actor
+
+
+async def _answer_press(update: Update, body: str) -> None:
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer(body[:200], show_alert=True)
+    except TelegramError as exc:
+        log.info("answering a press failed: %s", exc)

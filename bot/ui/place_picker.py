@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import BotContext
 from bot.ui.views import Rows, in_rows, text
 from domain import places
+from domain.inputs import parse_callback_int
 from domain.places import Place
 from domain.subscriptions import MAX_NUMBER
 
@@ -46,6 +47,14 @@ async def kelurahan(session: AsyncSession, code: str) -> Place:
     if where is None:
         raise ValueError(code)
     return where
+
+
+def number_arg(raw: str, maximum: int = MAX_NUMBER) -> int:
+    """A number a button carries (RW, RT, page; 0 allowed). ValueError for forged data."""
+    value = parse_callback_int(raw)
+    if value is None or not 0 <= value <= maximum:
+        raise ValueError(raw)
+    return value
 
 
 def listed_rows(

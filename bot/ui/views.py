@@ -75,6 +75,34 @@ async def edit_or_reply(
         await update.effective_message.reply_text(body, reply_markup=markup)
 
 
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text (after entities are parsed)
+MAX_PARTS = 4  # a list longer than this many messages is cut, with a line saying so
+
+
+async def reply_long(message: Message, context: BotContext, body: str) -> None:
+    """Reply with ``body`` (Telegram HTML, one item a line) in as many messages as it needs,
+    split between lines; past MAX_PARTS messages the rest is summarised in one line."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        line = line[: MESSAGE_LIMIT - 100]
+        if size + len(line) + 1 > MESSAGE_LIMIT - 100 and current:
+            parts.append("\n".join(current))
+            current, size = [], 0
+            if len(parts) == MAX_PARTS:
+                rest = sum(1 for x in lines[i:] if x.strip())
+                parts[-1] += "\n" + text(context, "ui.daftar_panjang.lainnya", jumlah=rest)
+                break
+        current.append(line)
+        size += len(line) + 1
+    else:
+        parts.append("\n".join(current))
+    for part in parts:
+        await message.reply_text(part)
+
+
 def bot_link(context: BotContext, **params: str) -> str:
     """t.me/<bot>?startgroup=daftar and the like."""
     query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -98,5 +126,6 @@ __all__ = [
     "in_rows",
     "keyboard",
     "local_time",
+    "reply_long",
     "text",
 ]

@@ -76,7 +76,7 @@ async def test_siaran_continues_after_a_restart_at_each_kind_of_step(early: Harn
     groups = await h.registered_groups(2)
     admin = h.admin()
     menu = await h.say(admin, "/siaran")
-    step = await h.press(admin, menu, "Saring sebelum sharing")
+    step = await h.press(admin, menu, "Saring sebelum berbagi")
     assert step is not None and "Kirim ke siapa" in (step.text or "")
 
     await h.restart()  # between two presses

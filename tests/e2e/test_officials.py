@@ -176,6 +176,6 @@ async def test_petugas_adds_an_operator(early: Harness) -> None:
     reply = await h.say(admin, "/petugas tambah 555 operator 35.73.02")
     assert "555 sekarang operator" in (reply.text or "")
     bad = await h.say(admin, "/petugas tambah budi admin")
-    assert "Format" in (bad.text or "")
+    assert "bukan ID pengguna" in (bad.text or "")
     listing = await h.say(admin, "/petugas")
     assert "555" in (listing.text or "")
