@@ -30,8 +30,7 @@ def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.webhook_url:
         from bot.webhook import run_webhook
 
-        run_webhook(settings)
-        return 0
+        return run_webhook(settings)
     from bot.app import run_polling
 
     settings.token  # noqa: B018 - fails early with one clear line when the token is missing

@@ -20,8 +20,10 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from bot.ops import LeaseStatus, ops_of
 from bot.runner import polling
 from bot.settings import Settings
 from bot.storage import open_storage
@@ -43,6 +45,13 @@ class Instance:
         self.engine: BroadcastEngine | None = None
         self.stop_requested = asyncio.Event()
         self.lease_lost = False
+
+    def lease_status(self) -> LeaseStatus:
+        """For /healthz: active with the lease, or a standby waiting for it."""
+        if self.lease.held and not self.lease_lost:
+            since = self.lease.held_since.isoformat() if self.lease.held_since else "?"
+            return LeaseStatus(held=True, detail=f"active: {self.lease.holder} since {since}")
+        return LeaseStatus(held=False, standby_ok=self.role == "standby", detail=self.role)
 
     def request_stop(self) -> None:
         if not self.stop_requested.is_set():
@@ -97,7 +106,17 @@ def install_signal_handlers(instance: Instance) -> None:
             loop.add_signal_handler(sig, instance.request_stop)
 
 
-async def serve(settings: Settings, build: Callable[[], Any]) -> int:
+Transport = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+def _polling(application: Any) -> AbstractAsyncContextManager[Any]:
+    return polling(application, poll_timeout=10)
+
+
+async def serve(
+    settings: Settings, build: Callable[[], Any], transport: Transport = _polling
+) -> int:
+    """Run as the one active instance; `transport` brings updates in (polling or a webhook)."""
     clock = SystemClock()
     engine, sessions = await open_storage(settings.database_url, settings.admin_ids, clock.now())
     lease = InstanceLease(sessions, new_holder_id())
@@ -110,9 +129,12 @@ async def serve(settings: Settings, build: Callable[[], Any]) -> int:
         log.info("instance %s is active", lease.holder)
         application = build()
         application.bot_data.instance = instance
+        ops = ops_of(application)
+        if ops is not None:
+            ops.lease = instance.lease_status
         keeper = asyncio.get_running_loop().create_task(instance.keep_lease())
         try:
-            async with polling(application, poll_timeout=10):
+            async with transport(application):
                 services = application.bot_data.services
                 instance.engine = services.broadcasts if services is not None else None
                 await instance.stop_requested.wait()

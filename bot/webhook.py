@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import signal
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -121,25 +120,27 @@ async def running_webhook(
                 ops.telegram_ok()
             yield receiver
         finally:
+            # As in polling (bot.runner): a broadcast in progress stops claiming, finishes what
+            # is in flight and gives back the rest before the JobQueue stops.
+            services = application.bot_data.services
+            if services is not None:
+                await services.broadcasts.shutdown()
             await runner.cleanup()
             await application.stop()
             if application.post_shutdown is not None:
                 await application.post_shutdown(application)
 
 
-def run_webhook(settings: Settings) -> None:
-    """`kentongan run` with WEBHOOK_URL: serve until SIGTERM or SIGINT."""
+def run_webhook(settings: Settings) -> int:
+    """`kentongan run` with WEBHOOK_URL: the same single-instance lease and graceful stop as
+    polling (bot.instance), with updates coming in through the webhook server."""
     from bot.app import build_application
+    from bot.instance import serve
 
-    application = build_application(settings)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with running_webhook(application, settings):
-            await stop.wait()
-            log.info("stopping (signal received)")
-
-    asyncio.run(main())
+    return asyncio.run(
+        serve(
+            settings,
+            lambda: build_application(settings),
+            transport=lambda application: running_webhook(application, settings),
+        )
+    )

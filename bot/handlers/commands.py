@@ -22,7 +22,16 @@ log = logging.getLogger(__name__)
 
 # (command, library key of its description), in the order Telegram shows them.
 PRIVATE = [
-    (name, f"ui.perintah.pribadi.{name}") for name in ("start", "kapan", "tps", "syarat", "bantuan")
+    (name, f"ui.perintah.pribadi.{name}")
+    for name in (
+        "start",
+        "kapan",
+        "tps",
+        "syarat",
+        "bantuan",
+        "privasi",
+        "hapusdata",
+    )
 ]
 GROUPS = [
     (name, f"ui.perintah.di_grup.{name}")
@@ -30,7 +39,7 @@ GROUPS = [
 ]
 GROUP_ADMINS = [
     *GROUPS,
-    *((name, f"ui.perintah.di_grup.{name}") for name in ("daftar", "berhenti")),
+    *((name, f"ui.perintah.di_grup.{name}") for name in ("daftar", "berhenti", "topik")),
 ]
 OFFICIALS = [
     *PRIVATE,
@@ -47,6 +56,10 @@ OFFICIALS = [
             "cakupan",
             "petugas",
             "audit",
+            "pertanyaan",
+            "undang",
+            "cekgrup",
+            "agenda",
         )
     ),
 ]

@@ -37,8 +37,10 @@ from domain import flows, places
 from domain.broadcasts import Draft, DraftRefused, check_custom_text, preview, submit
 from domain.flows import Flow, FlowKind, Found
 from domain.officials import Actor, PermissionDenied
+from domain.reach import reach, reach_line
 from messages.library import Audience as MessageAudience
 from messages.library import default_library
+from scheduler.audience import Audience
 from scheduler.when import HELP as WHEN_HELP
 from scheduler.when import WhenError, parse_when
 
@@ -172,6 +174,8 @@ async def _show_preview(update: Update, context: BotContext, flow: Flow, actor: 
     try:
         async with services.sessions() as session:
             shown = await preview(session, actor, draft, services.profile, services.clock.now())
+            # What the latest pre-flight says about those groups (issue 15: reach before send).
+            reach_of = await reach(session, Audience.parse(draft.audience))
     except (DraftRefused, PermissionDenied) as exc:
         await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
         return
@@ -186,6 +190,7 @@ async def _show_preview(update: Update, context: BotContext, flow: Flow, actor: 
             waktu=local_time(context, draft.scheduled_at),
         )
     ]
+    parts.append(reach_line(reach_of, services.profile, services.clock.now()))
     if shown.needs_approval:
         parts.append(text(context, "ui.siaran.perlu_persetujuan", alasan=shown.approval_reason))
     parts.append(text(context, "ui.siaran.kirim_tanya"))

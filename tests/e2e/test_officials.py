@@ -68,6 +68,8 @@ async def test_library_broadcast_now_reaches_every_group(early: Harness) -> None
     assert "3</b> grup" in (summary.text_html() if hasattr(summary, "text_html") else "") or (
         "3 grup" in (summary.text or "")
     )
+    # The reach by the latest pre-flight (none has run yet: the preview says so, issue 15).
+    assert "belum diperiksa ke Telegram" in (summary.text or "")
     preview = h.world.bot_messages(admin)[-2]
     assert "saring" in (preview.text or "").lower()
 

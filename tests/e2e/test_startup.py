@@ -33,3 +33,22 @@ async def test_startup_calls_and_state(kentongan: Harness) -> None:
     # The only refusal: the official has not opened the bot yet, so their chat does not exist.
     failed = [c for c in kentongan.server.calls if not c.ok]
     assert failed == official and "chat not found" in str(official[0].result)
+
+
+async def test_every_command_telegram_lists_has_a_handler(kentongan: Harness) -> None:
+    """A command in a list Telegram shows but handled by nobody would fall to the catch-all."""
+    from telegram.ext import CommandHandler
+
+    handled = {
+        command
+        for group in kentongan.app.handlers.values()
+        for handler in group
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    listed = {
+        command["command"]
+        for call in kentongan.server.calls_to("setMyCommands")
+        for command in call.params["commands"]
+    }
+    assert listed and listed <= handled, sorted(listed - handled)
