@@ -58,7 +58,7 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await sync_agendas_now(services, install=True)
     async with services.sessions.begin() as session:
         purged = await flows.purge_expired(session, services.clock.now(), EXPIRED_FLOWS_KEPT)
-    log.info("%d old flows forgotten", purged)
+    log.info("timeline: agendas synced; %d old flows forgotten", purged)
     await rebuild_jobs(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)

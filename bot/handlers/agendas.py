@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.notify import render_broadcast
+from bot.ui import callbacks
 from db.models import Agenda as AgendaRow
 from domain.agendas import (
     AgendaLine,
@@ -299,7 +300,7 @@ async def agenda_file(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("agenda", agenda, filters=filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(agenda_button, pattern=r"^ag:"),
+        CallbackQueryHandler(agenda_button, pattern=callbacks.AGENDA.pattern),
         # Before residents' catch-all private document handler (the TPS upload).
         MessageHandler(
             filters.UpdateType.MESSAGE

@@ -17,6 +17,7 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Command
 
 from bot.context import BotContext
 from bot.services import Services
+from bot.ui import callbacks
 from domain.officials import find_actor
 from domain.privacy import PERSONAL_DATA, erase_person, held_about, purge_expired
 from messages.context import format_day
@@ -39,8 +40,9 @@ def privacy_text(services: Services) -> str:
     return _render(
         services,
         "sistem.privasi.info",
-        pengendali=profile.privacy.controller or f"Pemerintah {profile.region_name}",
-        kontak=profile.privacy.contact or f"petugas Pemerintah {profile.region_name}",
+        pengendali=profile.privacy.controller
+        or _render(services, "sistem.privasi.pengendali_bawaan"),
+        kontak=profile.privacy.contact or _render(services, "sistem.privasi.kontak_bawaan"),
         hari_simpan=str(days),
         batas_simpan=format_day(profile.election_day + timedelta(days=days)),
     )
@@ -63,7 +65,7 @@ async def hapusdata(update: Update, context: BotContext) -> None:
         counts = await held_about(session, user.id)
     lines = [f"• {item.label}: {counts[item.name]}" for item in PERSONAL_DATA if counts[item.name]]
     if context.user_data:
-        lines.append("• langkah yang sedang Anda isi di bot ini")
+        lines.append(_render(services, "sistem.privasi.langkah_terbuka"))
     if not lines:
         await message.reply_text(_render(services, "sistem.privasi.hapus_kosong"))
         return
@@ -91,9 +93,10 @@ async def hapusdata_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     message = query.message
-    # Only in the person's own private chat: the chat id is then their user id.
-    if message is None or message.chat.id != user.id:
-        await query.answer()
+    # Only in the person's own private chat (the chat id is then their user id), and only the
+    # two answers this button carries: anything else erases nothing.
+    if message is None or message.chat.id != user.id or callbacks.ERASE.parse(query.data) is None:
+        await callbacks.refuse(update, context, callbacks.ERASE.unknown)
         return
     if query.data == CANCEL:
         await query.answer()
@@ -134,7 +137,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("privasi", privasi, filters=NEW_MESSAGES),
         CommandHandler("hapusdata", hapusdata, filters=NEW_MESSAGES),
-        CallbackQueryHandler(hapusdata_button, pattern=r"^hd:(ya|batal)$"),
+        CallbackQueryHandler(hapusdata_button, pattern=callbacks.ERASE.pattern),
     ]
 
 

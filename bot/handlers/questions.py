@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.handlers.residents import flood_limited, menu_markup, send_answer
+from bot.ui import callbacks
 from domain import places
 from domain import questions as inbox_domain
 from domain.answers import answer
@@ -37,7 +38,6 @@ from messages.render import Safe, render
 log = logging.getLogger(__name__)
 
 ANSWERING = "answering_question"  # user_data key: the question an official is answering
-UNKNOWN_PRESS = "Tombol ini tidak dikenali lagi."
 
 
 def _render(context: BotContext, key: str, **extra: object) -> str:
@@ -95,7 +95,7 @@ async def resident_button(update: Update, context: BotContext) -> None:
     parts = (query.data or "").split(":")
     user = update.effective_user
     if user is None or len(parts) < 3 or not parts[2].isdigit():
-        await query.answer(UNKNOWN_PRESS)
+        await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
         return
     question_id = int(parts[2])
     services = context.services
@@ -140,7 +140,7 @@ async def resident_button(update: Update, context: BotContext) -> None:
             text = _render(context, "pertanyaan.kedaluwarsa")
         await _edit(query.message, text, None)
         return
-    await query.answer(UNKNOWN_PRESS)
+    await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
 
 
 async def _send(message: object, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -185,7 +185,9 @@ async def pertanyaan(update: Update, context: BotContext) -> None:
     buttons: list[tuple[str, str]] = []
     count = 0
     for kelurahan, items in groups:
-        lines.append(f"\n<b>{html.escape(kelurahan or 'Kelurahan tidak disebut')}</b>")
+        lines.append(
+            f"\n<b>{html.escape(kelurahan or _render(context, 'pertanyaan.tanpa_kelurahan'))}</b>"
+        )
         for item in items:
             count += 1
             age = inbox_domain.age_label(item.age)
@@ -200,6 +202,19 @@ async def pertanyaan(update: Update, context: BotContext) -> None:
     await message.reply_text(text, reply_markup=_keyboard(_rows(buttons, 3)))
 
 
+async def question_button(update: Update, context: BotContext) -> None:
+    """Every q: press: an official's "Jawab" (q:a) or a resident forwarding a draft."""
+    query = update.callback_query
+    assert query is not None
+    press = callbacks.QUESTION.parse(query.data)
+    if press is None:
+        await callbacks.refuse(update, context, callbacks.QUESTION.unknown)
+    elif press["step"] == "a":
+        await official_button(update, context)
+    else:
+        await resident_button(update, context)
+
+
 async def official_button(update: Update, context: BotContext) -> None:
     """q:a:<id>: an official starts answering; the next text they send is the answer."""
     query = update.callback_query
@@ -207,10 +222,10 @@ async def official_button(update: Update, context: BotContext) -> None:
     user = update.effective_user
     parts = (query.data or "").split(":")
     if user is None or len(parts) != 3 or not parts[2].isdigit():
-        await query.answer(UNKNOWN_PRESS)
+        await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
         return
     if not await _is_official(context, user.id):
-        await query.answer("Hanya untuk petugas Pemkot.")
+        await query.answer(_render(context, "pertanyaan.hanya_petugas"))
         return
     question_id = int(parts[2])
     async with context.services.sessions() as session:
@@ -243,7 +258,7 @@ async def answer_typed(update: Update, context: BotContext) -> None:
         await _answer_step(context, message, user.id, question_id)
     except Exception:
         log.exception("answering a resident's question failed")
-        await message.reply_text("Maaf, terjadi kesalahan. Coba kirim jawabannya lagi.")
+        await message.reply_text(_render(context, "pertanyaan.gagal_simpan"))
     raise ApplicationHandlerStop
 
 
@@ -291,6 +306,5 @@ def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("pertanyaan", pertanyaan, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(official_button, pattern=r"^q:a:"),
-        CallbackQueryHandler(resident_button, pattern=r"^q:[fcl]:"),
+        CallbackQueryHandler(question_button, pattern=callbacks.QUESTION.pattern),
     ]

@@ -17,6 +17,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.ui import callbacks
 from db.models import Group
 from domain.topics import TopicChoice, TopicRefused, choices, set_topic
 from messages.render import render
@@ -145,5 +146,5 @@ async def topik_button(update: Update, context: BotContext) -> None:
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("topik", topik, filters=filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(topik_button, pattern=r"^tp:"),
+        CallbackQueryHandler(topik_button, pattern=callbacks.TOPIC.pattern),
     ]

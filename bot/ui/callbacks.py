@@ -143,6 +143,14 @@ MENU = kind("r", ("intent", r"[a-z_]{1,30}"), unknown="ui.tombol.menu_tidak_dike
 TPS_LOOKUP = kind("t", STEP, rest=True, unknown="ui.tombol.menu_tidak_dikenali")
 # Officials' reports: l:r:<id> report, l:d list, l:b:<id> not acknowledged, l:n[!]:<id> nudge.
 REPORT = kind("l", STEP, rest=True, unknown="ui.laporan.tombol_tidak_berlaku")
+# /agenda: ag:<action>:<agenda name> (pause, resume, preview, approve a loaded file).
+AGENDA = kind("ag", ("action", r"[a-z]"), rest=True)
+# /hapusdata: confirm or cancel erasing what the bot holds about the presser.
+ERASE = kind("hd", ("answer", r"ya|batal"))
+# Residents' questions: q:f|c|l:<id>… forwarding a draft; q:a:<id> an official answers it.
+QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
+# /topik: tp:<topic>, a group admin switches an optional topic on or off.
+TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
 
 
 async def answer(
