@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.funnel_chart import funnel_chart, labels
 from bot.ui.guards import NEW_MESSAGES, PRIVATE, flood_limited, official
 from bot.ui.views import reply_long, text
 from domain import group_report
@@ -21,6 +23,7 @@ from domain.coverage import (
     neighbourhood_coverage,
     parse_list,
 )
+from domain.funnel import funnel
 from domain.regions import match_kelurahan, read_regions
 from domain.report_text import coverage_detail, coverage_text
 from domain.reports import scope_name
@@ -76,6 +79,18 @@ async def cakupan(update: Update, context: BotContext) -> None:
             document=coverage_csv(report),
             filename="cakupan-rw-rt.csv",
             caption=text(context, "ui.cakupan.keterangan_csv"),
+        )
+        # The funnel (listed → bot added → registered → acknowledged) as a chart; drawing
+        # takes a few hundred milliseconds, so not on the event loop that answers presses.
+        async with services.sessions() as session:
+            shape = await funnel(session, actor.kecamatan_code)
+        names = labels(shape, services.profile, services.clock.now(), scope)
+        png = await asyncio.to_thread(funnel_chart, shape, names)
+        await context.bot.send_photo(
+            message.chat_id,
+            photo=png,
+            filename="cakupan-rw-rt.png",
+            caption=text(context, "ui.cakupan.keterangan_grafik"),
         )
 
 

@@ -349,6 +349,10 @@ async def test_coverage_import_and_report(kentongan: Harness) -> None:
     document = await h.server.wait_for_message(
         admin, lambda m: m.document is not None, after=summary.message_id
     )
+    chart = await h.server.wait_for_message(
+        admin, lambda m: m.photo is not None, after=document.message_id
+    )
+    assert "Corong per kelurahan" in (chart.caption or "")
     rows = csv_rows(h, document)
     missing = {(r["kelurahan"], r["rw"], r["rt"]) for r in rows if r["ada_grup"] == "tidak"}
     assert missing == {
