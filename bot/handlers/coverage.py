@@ -84,8 +84,8 @@ async def cakupan(update: Update, context: BotContext) -> None:
         # takes a few hundred milliseconds, so not on the event loop that answers presses.
         async with services.sessions() as session:
             shape = await funnel(session, actor.kecamatan_code)
-        names = labels(shape, services.profile, services.clock.now(), scope)
-        png = await asyncio.to_thread(funnel_chart, shape, names)
+        chart_labels = labels(shape, services.profile, services.clock.now(), scope)
+        png = await asyncio.to_thread(funnel_chart, shape, chart_labels)
         await context.bot.send_photo(
             message.chat_id,
             photo=png,
