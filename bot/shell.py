@@ -74,8 +74,16 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
                 topic = TOPICS.get(row.topic, row.topic) if row else "-"
                 state = " · DIJEDA" if row is not None and row.paused else ""
                 print(f"\n== {name} · {title} · topik {topic}{state}")
-                print(f"{'#':>4}  {'waktu':<25}{'pesan':<22}{'sasaran':<22}{'status':<22}grup")
-                for b in groups.get(name, []):
+                rows = groups.get(name, [])
+                # Columns as wide as their longest value: a long message key must not run
+                # into the audience ("masa_tenang.berlangsungall").
+                key_w = max([22, *(len(b.message_key or "teks sendiri") + 2 for b in rows)])
+                aud_w = max([22, *(len(b.audience) + 2 for b in rows)])
+                print(
+                    f"{'#':>4}  {'waktu':<25}{'pesan':<{key_w}}{'sasaran':<{aud_w}}"
+                    f"{'status':<22}grup"
+                )
+                for b in rows:
                     recipients = await Audience.parse(b.audience).count(session, b.topic)
                     expiry = (
                         f" (s.d. {b.expires_at.astimezone(profile.tz):%d/%m %H.%M})"
@@ -84,7 +92,7 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
                     )
                     print(
                         f"{b.id:>4}  {_wib(profile, b.scheduled_at):<25}"
-                        f"{(b.message_key or 'teks sendiri'):<22}{b.audience:<22}"
+                        f"{(b.message_key or 'teks sendiri'):<{key_w}}{b.audience:<{aud_w}}"
                         f"{STATUS_LABEL[b.status]:<22}{recipients}{expiry}"
                     )
         return 0

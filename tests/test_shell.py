@@ -23,6 +23,8 @@ def test_plan_prints_the_timeline_in_wib(env: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "Rab 27/11/2024 07.00 WIB" in out and "h.tps_buka" in out
     assert out.count("terjadwal") >= 8
+    # Every column stays apart, however long a message key is.
+    assert "masa_tenang.berlangsung " in out and "serangan_fajarall" not in out
     # Re-reading the file never duplicates.
     assert main(["plan"]) == 0
     assert capsys.readouterr().out == out

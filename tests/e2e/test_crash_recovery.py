@@ -26,6 +26,7 @@ from db.models import (
     GroupLevel,
 )
 from sandbox import Limits, SandboxConfig
+from sandbox.faults import Fault, Latency
 from sandbox.testing import running_server
 from sandbox.world import Member
 from tests.scheduler.fakes import custom_broadcast
@@ -256,8 +257,14 @@ async def test_second_copy_waits_as_standby_and_takes_over_after_kill_9(tmp_path
         second: asyncio.subprocess.Process | None = None
         try:
             await server.wait_until(lambda: sum(delivered().values()) >= 10, timeout=60)
+            # Slow answers while the second copy starts: on a loaded machine its start-up
+            # can otherwise outlast the whole broadcast, and the kill would prove nothing.
+            slow = server.faults.add(
+                Fault("latency", method="sendMessage", latency=Latency.fixed(1000))
+            )
             second = await _start_bot(env, second_log)
             await _wait_for_text(second_log, "this one waits as standby")
+            server.faults.rules.remove(slow)
             await server.wait_until(lambda: sum(delivered().values()) >= 40, timeout=60)
             # While both run, the standby sends nothing: every group so far has one copy.
             assert max(delivered().values()) == 1
@@ -300,6 +307,9 @@ async def test_sigterm_mid_paid_broadcast_exits_at_once_and_resumes_without_dupl
                 chat.id for chat in chats for m in server.world.bot_messages(chat) if m.buttons()
             )
 
+        # Each send takes 50 ms: the broadcast lasts long enough for the stop to land inside
+        # it however loaded the machine is (workers send side by side, so it is still quick).
+        server.faults.add(Fault("latency", method="sendMessage", latency=Latency.fixed(50)))
         first = await _start_bot(env, log)
         try:
             await server.wait_until(lambda: sum(delivered().values()) >= 100, timeout=60)
