@@ -4,8 +4,12 @@ The draft lives in the flow store (kind siaran, the official's private chat), so
 restart. Steps: `pick` (a library message or own text), `text` (the next typed message is the
 text), `audience`, `when`, `time` (the next typed message is the time), `confirm`.
 
-Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, k <kec>,
-a <audience>, t now|ask, ok, no. The audience may itself hold ":" (`kecamatan:35.73.05`).
+"Ulangi" (issue 16): from `pick`, `u` lists earlier broadcasts and `r <id>` takes one's content
+(`/siaran ulangi ID` starts there); the audience screen then offers only the original audience
+or narrower ones (domain.repeats), and the rest is the same preview and approval path.
+
+Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, u, r <id>,
+k <kec>, a <audience>, t now|ask, ok, no. The audience may hold ":" (`kecamatan:35.73.05`).
 """
 
 from __future__ import annotations
@@ -33,14 +37,15 @@ from bot.ui.callbacks import BROADCAST_DRAFT, refuse
 from bot.ui.guards import official
 from bot.ui.views import Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
 from db.models import BroadcastStatus
-from domain import flows, places
+from domain import flows, places, repeats
 from domain.broadcasts import Draft, DraftRefused, check_custom_text, preview, submit
 from domain.flows import Flow, FlowKind, Found
+from domain.inputs import InvalidNumber, parse_record_id
 from domain.officials import Actor, PermissionDenied
 from domain.reach import reach, reach_line
 from messages.library import Audience as MessageAudience
 from messages.library import default_library
-from scheduler.audience import Audience
+from scheduler.audience import Audience, AudienceError
 from scheduler.when import HELP as WHEN_HELP
 from scheduler.when import WhenError, parse_when
 
@@ -97,42 +102,153 @@ def _draft(flow: Flow) -> Draft:
 async def siaran(update: Update, context: BotContext) -> None:
     """Start a broadcast: pick a library message or write one."""
     actor = await official(update, context)
-    chat = update.effective_chat
-    if actor is None or update.effective_message is None or chat is None:
+    chat, message = update.effective_chat, update.effective_message
+    if actor is None or message is None or chat is None:
         return
+    args = context.args or []
+    repeat_of: int | None = None
+    if args and args[0].lower() == "ulangi":
+        try:
+            repeat_of = parse_record_id(" ".join(args[1:]))
+        except InvalidNumber as exc:
+            await message.reply_text(
+                text(context, "ui.alasan", alasan=str(exc))
+                + "\n"
+                + text(context, "siaran_ulangi.format")
+            )
+            return
     services = context.services
     async with services.sessions.begin() as session:
         flow = await flows.start(
             session, KIND, chat.id, actor.user_id, services.clock.now(), step="pick"
         )
+    if repeat_of is not None:
+        await _take_repeat(update, context, flow, actor, repeat_of)
+        return
     rows: Rows = [[(title, _data(flow, "m", key))] for key, title in broadcastable()]
     rows.append([(text(context, "ui.siaran.tombol_tulis_sendiri"), _data(flow, "custom"))])
+    rows.append([(text(context, "siaran_ulangi.tombol_ulangi"), _data(flow, "u"))])
     rows.append([_cancel(context, flow)])
-    await update.effective_message.reply_text(
-        text(context, "ui.siaran.baru"), reply_markup=keyboard(rows)
+    await message.reply_text(text(context, "ui.siaran.baru"), reply_markup=keyboard(rows))
+
+
+# -- ulangi: an earlier broadcast's content again ------------------------------------------------
+
+
+async def _ask_repeat(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
+    services = context.services
+    async with services.sessions() as session:
+        sources = await repeats.repeatable(session, actor, services.clock.now())
+    if not sources:
+        await _end(context, flow)
+        await edit_or_reply(update, text(context, "siaran_ulangi.kosong"))
+        return
+    own = text(context, "siaran_ulangi.teks_sendiri")
+    rows: Rows = []
+    for source in sources:
+        title = source.message_key or own
+        if source.agenda:
+            title = f"{source.agenda}: {title}"
+        label = text(
+            context,
+            "siaran_ulangi.tombol_baris",
+            nomor=source.id,
+            waktu=f"{source.scheduled_at.astimezone(services.profile.tz):%d/%m %H.%M}",
+            judul=title[:34],
+        )
+        rows.append([(label, _data(flow, "r", source.id))])
+    rows.append([_cancel(context, flow)])
+    await edit_or_reply(update, text(context, "siaran_ulangi.pilih"), keyboard(rows))
+
+
+async def _take_repeat(
+    update: Update, context: BotContext, flow: Flow, actor: Actor, broadcast_id: int
+) -> None:
+    """The chosen broadcast's content goes into the draft; then its audience or a narrower one."""
+    try:
+        async with context.services.sessions() as session:
+            source = await repeats.repeat_source(session, actor, broadcast_id)
+    except DraftRefused as exc:
+        await _end(context, flow)
+        await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
+        return
+    flow = await _save(
+        context,
+        flow,
+        "audience",
+        repeat_of=source.id,
+        repeat_audience=source.audience,
+        message_key=None if source.text is not None else source.message_key,
+        text=source.text,
     )
+    await _ask_audience(update, context, flow, actor)
+
+
+def _offered(flow: Flow, spec: str) -> str | None:
+    """The audience a button offers: as it is for a new draft; for a repeat only the original
+    or narrower ones (with the original's RW/RT level), else None (no button)."""
+    original = flow.data.get("repeat_audience")
+    if original is None:
+        return spec
+    try:
+        wider = Audience.parse(str(original))
+        if wider.level is not None and "/" not in spec and spec not in ("rw", "rt"):
+            spec = f"{spec}/{wider.level.value}"
+        return spec if Audience.parse(spec).narrows(wider) else None
+    except AudienceError:  # forged data
+        return None
 
 
 async def _ask_audience(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
     async with context.services.sessions() as session:
         kecamatan = await places.kecamatan_list(session)
+        original = flow.data.get("repeat_audience")
+        label = await Audience.parse(str(original)).describe(session) if original else ""
+    rows: Rows = []
+    offered: set[str] = set()
+
+    def offer(label_key: str, spec: str) -> tuple[str, str] | None:
+        shown = _offered(flow, spec)
+        if shown is None or shown in offered:
+            return None
+        offered.add(shown)
+        return (text(context, label_key), _data(flow, "a", *shown.split(":")))
+
+    if original is not None:
+        same = _data(flow, "a", *str(original).split(":"))
+        rows.append([(text(context, "siaran_ulangi.tombol_sama"), same)])
+        offered.add(str(original))
     if actor.citywide:
-        rows: Rows = [
-            [(text(context, "ui.siaran.tombol_semua_grup"), _data(flow, "a", "all"))],
-            [
-                (text(context, "ui.siaran.tombol_grup_rw"), _data(flow, "a", "rw")),
-                (text(context, "ui.siaran.tombol_grup_rt"), _data(flow, "a", "rt")),
-            ],
-        ]
-    else:
-        rows = []
+        for line in (
+            [("ui.siaran.tombol_semua_grup", "all")],
+            [("ui.siaran.tombol_grup_rw", "rw"), ("ui.siaran.tombol_grup_rt", "rt")],
+        ):
+            buttons = [b for key, spec in line if (b := offer(key, spec)) is not None]
+            if buttons:
+                rows.append(buttons)
     rows += [
         [(text(context, "ui.tempat.kecamatan", nama=name), _data(flow, "k", code))]
         for code, name in kecamatan
-        if actor.citywide or code == actor.kecamatan_code
+        if (actor.citywide or code == actor.kecamatan_code)
+        and (_offered(flow, f"kecamatan:{code}") or _kelurahan_offered(flow, code))
     ]
     rows.append([_cancel(context, flow)])
-    await edit_or_reply(update, text(context, "ui.siaran.kirim_ke"), keyboard(rows))
+    if original is not None:
+        question = text(
+            context, "siaran_ulangi.sasaran", nomor=flow.data["repeat_of"], sasaran=label
+        )
+    else:
+        question = text(context, "ui.siaran.kirim_ke")
+    await edit_or_reply(update, question, keyboard(rows))
+
+
+def _kelurahan_offered(flow: Flow, kecamatan_code: str) -> bool:
+    """For a repeat to one kelurahan: its kecamatan's button leads there."""
+    original = flow.data.get("repeat_audience")
+    if original is None:
+        return True
+    code = Audience.parse(str(original)).kelurahan_code
+    return code is not None and code.startswith(kecamatan_code + ".")
 
 
 async def _ask_kelurahan(
@@ -144,15 +260,13 @@ async def _ask_kelurahan(
     if name is None:  # a forged code: the audience screen again
         await _ask_audience(update, context, flow, actor)
         return
-    rows: Rows = [
-        [
-            (
-                text(context, "ui.siaran.tombol_seluruh_kecamatan", nama=name),
-                _data(flow, "a", "kecamatan", code),
-            )
-        ]
-    ]
-    rows += in_rows([(k.name, _data(flow, "a", "kelurahan", k.code)) for k in kelurahan], 2)
+    rows: Rows = []
+    whole = _offered(flow, f"kecamatan:{code}")
+    if whole is not None:
+        label = text(context, "ui.siaran.tombol_seluruh_kecamatan", nama=name)
+        rows.append([(label, _data(flow, "a", *whole.split(":")))])
+    parts = [(k.name, _offered(flow, f"kelurahan:{k.code}")) for k in kelurahan]
+    rows += in_rows([(name, _data(flow, "a", *spec.split(":"))) for name, spec in parts if spec], 2)
     rows.append([_cancel(context, flow)])
     await edit_or_reply(
         update, text(context, "ui.siaran.satu_kelurahan", kecamatan=name), keyboard(rows)
@@ -191,6 +305,8 @@ async def _show_preview(update: Update, context: BotContext, flow: Flow, actor: 
         )
     ]
     parts.append(reach_line(reach_of, services.profile, services.clock.now()))
+    if flow.data.get("repeat_of") is not None:
+        parts.append(text(context, "siaran_ulangi.asal", nomor=flow.data["repeat_of"]))
     if shown.needs_approval:
         parts.append(text(context, "ui.siaran.perlu_persetujuan", alasan=shown.approval_reason))
     parts.append(text(context, "ui.siaran.kirim_tanya"))
@@ -234,6 +350,10 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     elif step == "m":
         flow = await _save(context, flow, "audience", message_key=value, text=None)
         await _ask_audience(update, context, flow, actor)
+    elif step == "u":
+        await _ask_repeat(update, context, flow, actor)
+    elif step == "r":
+        await _take_repeat(update, context, flow, actor, int(value))
     elif step == "custom":
         await _save(context, flow, "text")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_teks"))
@@ -254,7 +374,7 @@ async def siaran_button(update: Update, context: BotContext) -> None:
 
 # The flow step each button belongs to: a press from another step is refused, never applied.
 _STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
-_STEP_OF |= {"t": ("when",), "ok": ("confirm",)}
+_STEP_OF |= {"t": ("when",), "ok": ("confirm",), "u": ("pick",), "r": ("pick",)}
 
 
 def _fits(flow: Flow, step: str, value: str) -> bool:
@@ -266,9 +386,13 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "r":
+        return re.fullmatch(r"[0-9]{1,9}", value) is not None
+    if step == "a" and flow.data.get("repeat_audience") is not None:
+        return _offered(flow, value) == value  # never wider than the original
     if step == "k":  # a kecamatan code; whether it exists and is the actor's is asked later
         return re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}", value) is not None
-    return bool(value) or step in ("custom", "ok")
+    return bool(value) or step in ("custom", "ok", "u")
 
 
 async def siaran_typed(update: Update, context: BotContext) -> None:
@@ -324,7 +448,20 @@ async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor
     now = services.clock.now()
     try:
         async with services.sessions.begin() as session:
-            broadcast = await submit(session, actor, _draft(flow), services.profile, now)
+            repeat_of = flow.data.get("repeat_of")
+            if repeat_of is None:
+                broadcast = await submit(session, actor, _draft(flow), services.profile, now)
+            else:
+                draft = _draft(flow)
+                broadcast = await repeats.submit_repeat(
+                    session,
+                    actor,
+                    int(repeat_of),
+                    draft.audience,
+                    draft.scheduled_at,
+                    services.profile,
+                    now,
+                )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:
         await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))

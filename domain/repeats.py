@@ -1,0 +1,146 @@
+"""Repeating a broadcast ("ulangi", issue 16): an earlier broadcast or an agenda step's, again.
+
+A repeat is a new broadcast with the same content — the same library message (rendered for
+its new time) or the same own text — to the same audience or a narrower one, through the same
+preview and approval rules as any /siaran: own text still needs a second official, and so does
+everything during masa tenang. It keeps the original's topic, so groups that switched that
+topic off with /topik are still left out. The original is named in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Broadcast, BroadcastStatus
+from domain.audit import audit
+from domain.broadcasts import Draft, DraftRefused, submit
+from domain.errors import library_text
+from domain.officials import Actor
+from election.profile import ElectionProfile
+from scheduler.audience import Audience, AudienceError
+
+# What may be repeated: content that went out or was approved to go out. A draft, a broadcast
+# still waiting for its approver or one cancelled (perhaps refused) is not content to repeat.
+REPEATABLE = (
+    BroadcastStatus.DONE,
+    BroadcastStatus.RUNNING,
+    BroadcastStatus.SKIPPED,
+    BroadcastStatus.SCHEDULED,
+)
+SHOWN = 8  # how many recent broadcasts the /siaran screen offers
+
+
+@dataclass(frozen=True)
+class RepeatSource:
+    """The content and reach a repeat starts from."""
+
+    id: int
+    message_key: str | None
+    text: str | None
+    audience: str
+    topic: str | None
+    agenda: str | None
+    scheduled_at: datetime
+    status: BroadcastStatus
+
+
+def _of(b: Broadcast) -> RepeatSource:
+    return RepeatSource(
+        id=b.id,
+        message_key=b.message_key,
+        text=b.text,
+        audience=b.audience,
+        topic=b.topic,
+        agenda=b.agenda,
+        scheduled_at=b.scheduled_at,
+        status=b.status,
+    )
+
+
+def _visible(actor: Actor, spec: str) -> bool:
+    """A city-wide official sees every broadcast; one limited to a kecamatan those inside it."""
+    if actor.citywide:
+        return True
+    try:
+        return Audience.parse(spec).within_kecamatan(actor.kecamatan_code or "")
+    except AudienceError:
+        return False
+
+
+async def repeatable(
+    session: AsyncSession, actor: Actor, now: datetime, *, limit: int = SHOWN
+) -> list[RepeatSource]:
+    """The latest broadcasts (agenda steps and officials' own alike) this official may repeat,
+    newest first."""
+    rows = await session.scalars(
+        select(Broadcast)
+        .where(Broadcast.status.in_(REPEATABLE), Broadcast.scheduled_at <= now)
+        .order_by(Broadcast.scheduled_at.desc(), Broadcast.id.desc())
+        .limit(500)
+    )
+    shown = [_of(b) for b in rows if _visible(actor, b.audience) and _has_content(b)]
+    return shown[:limit]
+
+
+def _has_content(b: Broadcast) -> bool:
+    return b.text is not None or b.message_key is not None
+
+
+async def repeat_source(session: AsyncSession, actor: Actor, broadcast_id: int) -> RepeatSource:
+    """The broadcast to repeat, or DraftRefused saying why not and what to do instead."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None or not _visible(actor, broadcast.audience):
+        raise DraftRefused(library_text("siaran_ulangi.tidak_ditemukan", nomor=broadcast_id))
+    if broadcast.status not in REPEATABLE or not _has_content(broadcast):
+        raise DraftRefused(library_text("siaran_ulangi.tidak_bisa", nomor=broadcast_id))
+    return _of(broadcast)
+
+
+def allowed_audience(source: RepeatSource, spec: str) -> bool:
+    """The same audience as the original, or a narrower one."""
+    try:
+        return Audience.parse(spec).narrows(Audience.parse(source.audience))
+    except AudienceError:
+        return False
+
+
+def repeat_draft(source: RepeatSource, audience: str, scheduled_at: datetime) -> Draft:
+    return Draft(
+        audience=audience,
+        scheduled_at=scheduled_at,
+        message_key=None if source.text is not None else source.message_key,
+        text=source.text,
+    )
+
+
+async def submit_repeat(
+    session: AsyncSession,
+    actor: Actor,
+    broadcast_id: int,
+    audience: str,
+    scheduled_at: datetime,
+    profile: ElectionProfile,
+    now: datetime,
+) -> Broadcast:
+    """Store the repeat like any confirmed /siaran draft (guard, approval rules, audit)."""
+    source = await repeat_source(session, actor, broadcast_id)
+    if not allowed_audience(source, audience):
+        raise DraftRefused(library_text("siaran_ulangi.sasaran_lebih_luas", nomor=source.id))
+    broadcast = await submit(
+        session, actor, repeat_draft(source, audience, scheduled_at), profile, now
+    )
+    broadcast.topic = source.topic  # opt-outs of that topic still hold
+    audit(
+        session,
+        now,
+        actor.user_id,
+        "broadcast.repeat",
+        f"broadcast:{broadcast.id}",
+        of=source.id,
+        audience=broadcast.audience,
+    )
+    return broadcast
