@@ -20,6 +20,7 @@ from domain.officials import (
 )
 from election.profile import ElectionProfile
 from messages.neutrality import ApprovalFindings, approval_findings, explain, guard_for
+from messages.quiet_period import check_text_at
 from messages.render import render
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.audience import Audience, AudienceError
@@ -83,9 +84,12 @@ def needs_approval(actor: Actor, draft: Draft, profile: ElectionProfile) -> tupl
     return False, ""
 
 
-def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None:
+def check_custom_text(
+    text: str, profile: ElectionProfile | None = None, at: datetime | None = None
+) -> None:
     """Refuse custom text that is not neutral (the profile's terms and link allowlist) or that
-    Telegram would refuse."""
+    Telegram would refuse; sent ``at`` a time inside the profile's masa tenang, also text the
+    stricter masa tenang rules refuse (messages.quiet_period)."""
     if not text.strip():
         raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
     if telegram_length(text) > 4000:  # first: the guard never reads a megabyte
@@ -93,9 +97,11 @@ def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None
             f"Teks terlalu panjang ({telegram_length(text)} karakter). "
             "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
         )
-    findings = guard_for(profile).check(text)
+    quiet = profile is not None and at is not None and profile.in_masa_tenang(at)
+    findings = check_text_at(text, guard_for(profile), in_masa_tenang=quiet)
     if findings:
-        raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
+        advice = "siaran_ulangi.masa_tenang_saran" if quiet else "siaran_ulangi.ubah_teks"
+        raise DraftRefused(explain(findings) + "\n" + library_text(advice))
     problems = validate_html(text)
     if problems:
         raise DraftRefused("Format teks tidak valid: " + "; ".join(problems))
@@ -114,7 +120,7 @@ async def preview(
             "Sasaran siaran itu tidak ada di peta Kota Malang. Pilih sasarannya lagi lewat /siaran."
         ) from None
     if draft.text is not None:
-        check_custom_text(draft.text, profile)
+        check_custom_text(draft.text, profile, draft.scheduled_at)
         html = draft.text
     elif draft.message_key is not None:
         html = render(draft.message_key, profile, draft.scheduled_at)
@@ -229,12 +235,13 @@ async def approve(
         raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
     if broadcast.expires_at is not None and now >= broadcast.expires_at:
         raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
-    if broadcast.text is not None:
-        check_custom_text(broadcast.text, profile)  # the rules may have grown since drafting
+    scheduled_at = max(broadcast.scheduled_at, now)
+    if broadcast.text is not None:  # the rules may have grown since drafting
+        check_custom_text(broadcast.text, profile, scheduled_at)
     broadcast.status = BroadcastStatus.SCHEDULED
     broadcast.status_reason = None
     broadcast.approved_by = actor.user_id
-    broadcast.scheduled_at = max(broadcast.scheduled_at, now)
+    broadcast.scheduled_at = scheduled_at
     audit(session, now, actor.user_id, "broadcast.approve", f"broadcast:{broadcast.id}")
     return broadcast
 
