@@ -351,6 +351,8 @@ class ApprovalScreen:
     findings: ApprovalFindings
     note: str
     refusal: str | None
+    created_by: int | None = None
+    scheduled_at: datetime | None = None
 
 
 async def approval_screen(
@@ -372,6 +374,11 @@ async def approval_screen(
         current = await fresh_actor(session, actor)
         check_approver(current, broadcast, now, profile)
         _audience_for(current, broadcast.audience)
+        # What approve() would refuse anyway: say it before the screen, not after the press.
+        if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
+            raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
+        if broadcast.expires_at is not None and now >= broadcast.expires_at:
+            raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
     except (PermissionDenied, DraftRefused) as exc:
         refusal = str(exc)
     audience = Audience.parse(broadcast.audience)
@@ -379,8 +386,10 @@ async def approval_screen(
         broadcast_id=broadcast.id,
         html=html,
         audience_label=await audience.describe(session),
-        recipients=await audience.count(session),
+        recipients=await audience.count(session, broadcast.topic),
         findings=approval_findings(html, guard_for(profile)),
         note=library_text("otoritas.siaran.temuan_persetujuan"),
         refusal=refusal,
+        created_by=broadcast.created_by,
+        scheduled_at=broadcast.scheduled_at,
     )
