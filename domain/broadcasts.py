@@ -303,17 +303,55 @@ async def list_broadcasts(
 ) -> list[BroadcastLine]:
     """Upcoming broadcasts and those of the last days, with delivery counts; ``scope``: only
     those addressed inside that kecamatan (what an official limited to it may see)."""
-    query = (
-        select(Broadcast)
-        .where(Broadcast.scheduled_at >= now - recent)
-        .order_by(Broadcast.scheduled_at, Broadcast.id)
-    )
+    shown = await broadcast_page(session, now, page=1, per_page=limit, recent=recent, scope=scope)
+    return shown.lines
+
+
+@dataclass(frozen=True)
+class BroadcastPage:
+    lines: list[BroadcastLine]
+    page: int  # 1-based, clamped to the pages there are
+    pages: int
+    total: int
+
+
+async def broadcast_page(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    page: int,
+    per_page: int,
+    recent: timedelta = timedelta(days=2),
+    scope: str | None = None,
+) -> BroadcastPage:
+    """One page of the schedule (upcoming and recent broadcasts, in time order), nothing cut:
+    the other pages are a press away."""
+    query = select(Broadcast).where(Broadcast.scheduled_at >= now - recent)
     if scope is None:
-        broadcasts = list((await session.scalars(query.limit(limit))).all())
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+        broadcasts = list(
+            (
+                await session.scalars(
+                    query.order_by(Broadcast.scheduled_at, Broadcast.id)
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                )
+            ).all()
+        )
     else:
-        broadcasts = [
-            b for b in (await session.scalars(query)).all() if _addressed_within(b.audience, scope)
-        ][:limit]
+        every = [
+            b
+            for b in (
+                await session.scalars(query.order_by(Broadcast.scheduled_at, Broadcast.id))
+            ).all()
+            if _addressed_within(b.audience, scope)
+        ]
+        total = len(every)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+        broadcasts = every[(page - 1) * per_page : page * per_page]
     ids = [b.id for b in broadcasts]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     if ids:
@@ -325,7 +363,7 @@ async def list_broadcasts(
             )
         ).all():
             counts[bid][DeliveryStatus(status).value] = n
-    return [
+    lines = [
         BroadcastLine(
             id=b.id,
             title=b.message_key or "teks sendiri",
@@ -336,6 +374,7 @@ async def list_broadcasts(
         )
         for b in broadcasts
     ]
+    return BroadcastPage(lines, page, pages, total)
 
 
 @dataclass(frozen=True)
