@@ -41,6 +41,7 @@ from domain.official_changes import (
     ApprovalRequired,
     add_official,
     approve_request,
+    expire_requests,
     pending_requests,
     reject_request,
     remove_official,
@@ -353,6 +354,8 @@ async def _decide(message: Message, context: BotContext, actor: Actor, verb: str
     services = context.services
     number = parse_request_id(raw)
     now = services.clock.now()
+    async with services.sessions.begin() as session:  # its own transaction: the marks stay
+        await expire_requests(session, now)
     if verb == "tolak":
         async with services.sessions.begin() as session:
             await reject_request(session, actor, number, now)
