@@ -34,7 +34,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.ops_errors import ErrorWindow, report_error
-from bot.ops_metrics import TimedUpdateProcessor, database_families, watch_engine
+from bot.ops_metrics import TimedUpdateProcessor, count_429s, database_families, watch_engine
 from bot.settings import Settings
 from db.engine import SessionFactory
 
@@ -103,7 +103,10 @@ class Ops:
         )
         self.too_many_requests = Counter(
             "kentongan_telegram_429_total",
-            "429 Too Many Requests answers from Telegram",
+            "429 Too Many Requests answers from Telegram, for every request: source broadcast "
+            "(the engine), bot (replies, edits, button answers), updates (getUpdates), acks "
+            "(the acknowledgement button's own bot)",
+            ["source", "method"],
             registry=r,
         )
         self.reply_latency = Histogram(
@@ -240,6 +243,7 @@ def install(
     # Application has __slots__: the processor (a slot, set before initialize) is the one
     # place every update passes through with its handlers awaited.
     application._update_processor = TimedUpdateProcessor(application.update_processor, ops)
+    count_429s(application.bot, ops, "bot")  # every request of the interactive bot
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if original_init is not None:
