@@ -140,7 +140,7 @@ def count_429s(bot: Bot, ops: Ops, source: str) -> None:
     if any(isinstance(r, CountingRequest) for r in requests):
         return
     updates, other = requests
-    bot._request = (  # type: ignore[misc]
+    bot._request = (
         CountingRequest(updates, ops, "updates" if source == "bot" else source),
         CountingRequest(other, ops, source),
     )

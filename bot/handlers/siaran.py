@@ -35,7 +35,7 @@ from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import BROADCAST_DRAFT, refuse
 from bot.ui.guards import official
-from bot.ui.views import Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
+from bot.ui.views import Button, Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
 from db.models import BroadcastStatus
 from domain import flows, places, repeats
 from domain.broadcasts import Draft, DraftRefused, check_custom_text, preview, submit
@@ -223,7 +223,7 @@ async def _ask_audience(update: Update, context: BotContext, flow: Flow, actor: 
             [("ui.siaran.tombol_semua_grup", "all")],
             [("ui.siaran.tombol_grup_rw", "rw"), ("ui.siaran.tombol_grup_rt", "rt")],
         ):
-            buttons = [b for key, spec in line if (b := offer(key, spec)) is not None]
+            buttons: list[Button] = [b for key, spec in line if (b := offer(key, spec)) is not None]
             if buttons:
                 rows.append(buttons)
     rows += [
