@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date, datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -57,12 +58,14 @@ from domain.broadcasts import DraftRefused, check_custom_text, submit
 from domain.flows import Flow, Found
 from domain.inputs import InvalidNumber, parse_record_id
 from domain.officials import Actor, PermissionDenied
+from scheduler.audience import Audience
+from scheduler.timeline import load_timeline
 from scheduler.when import HELP as WHEN_HELP
 from scheduler.when import WhenError, parse_when
 
 log = logging.getLogger(__name__)
 
-TYPED_STEPS = ("text", "time")  # the steps that wait for a typed message
+TYPED_STEPS = ("text", "time", "until")  # the steps that wait for a typed message
 # -- the steps ----------------------------------------------------------------------------------
 
 
@@ -152,6 +155,12 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     elif step == "t":
         await save(context, flow, "time")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_waktu", bantuan=Safe(WHEN_HELP)))
+    elif step == "w" and actor.is_admin and actor.citywide:
+        await save(context, flow, "until", series=value)
+        kala = text(context, f"siaran_ulangi.kala_{SERIES_KINDS[value]}")
+        await edit_or_reply(update, text(context, "siaran_ulangi.tulis_sampai", kala=kala))
+    elif step == "so":
+        await _confirm_series(update, context, flow, actor)
     elif step == "ok" and flow.step == "confirm":
         await _confirm(update, context, flow, actor)
 
@@ -159,6 +168,8 @@ async def siaran_button(update: Update, context: BotContext) -> None:
 # The flow step each button belongs to: a press from another step is refused, never applied.
 _STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
 _STEP_OF |= {"t": ("when",), "ok": ("confirm",), "u": ("pick",), "r": ("pick",)}
+_STEP_OF |= {"w": ("confirm",), "so": ("series",)}
+SERIES_KINDS = {"minggu": "mingguan", "bulan": "bulanan"}
 
 
 def _fits(flow: Flow, step: str, value: str) -> bool:
@@ -170,13 +181,15 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "w":  # a series: only of a repeat
+        return value in SERIES_KINDS and flow.data.get("repeat_of") is not None
     if step == "r":
         return re.fullmatch(r"[0-9]{1,9}", value) is not None
     if step == "a" and flow.data.get("repeat_audience") is not None:
         return offered(flow, value) == value  # never wider than the original
     if step == "k":  # a kecamatan code; whether it exists and is the actor's is asked later
         return re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}", value) is not None
-    return bool(value) or step in ("custom", "ok", "u")
+    return bool(value) or step in ("custom", "ok", "u", "so")
 
 
 async def siaran_typed(update: Update, context: BotContext) -> None:
@@ -208,6 +221,9 @@ async def _typed_step(update: Update, context: BotContext, flow: Flow, message: 
     if actor is None:
         return
     services = context.services
+    if flow.step == "until":
+        await _typed_until(update, context, flow, message, actor)
+        return
     if flow.step == "text":
         body = message.text_html or ""
         try:
@@ -282,3 +298,94 @@ def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, siaran_typed)
     ]
+
+
+# -- tiap minggu / tiap bulan sampai tanggal -----------------------------------------------------
+
+_DATE = re.compile(r"^\s*(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{4})-(\d{2})-(\d{2}))\s*$")
+
+
+def _date(typed: str) -> date | None:
+    found = _DATE.match(typed)
+    if found is None:
+        return None
+    day, month, year = (
+        (found[1], found[2], found[3]) if found[1] else (found[6], found[5], found[4])
+    )
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _series(context: BotContext, flow: Flow, source: repeats.RepeatSource) -> repeats.Series:
+    return repeats.series_for(
+        source,
+        str(flow.data["audience"]),
+        datetime.fromisoformat(str(flow.data["when"])),
+        date.fromisoformat(str(flow.data["until"])),
+        flow.data.get("series") == "bulan",
+        context.services.profile,
+    )
+
+
+async def _typed_until(
+    update: Update, context: BotContext, flow: Flow, message: Message, actor: Actor
+) -> None:
+    """The end date of a weekly or monthly repeat; then what will be loaded, to confirm."""
+    until = _date(message.text or "")
+    if until is None:
+        await message.reply_text(text(context, "siaran_ulangi.tanggal_salah"))
+        return
+    flow = await save(context, flow, "series", until=until.isoformat())
+    try:
+        async with context.services.sessions() as session:
+            source = await repeats.repeat_source(session, actor, int(flow.data["repeat_of"]))
+            label = await Audience.parse(str(flow.data["audience"])).describe(session)
+        series = _series(context, flow, source)
+    except DraftRefused as exc:
+        await save(context, flow, "until")  # still waiting for a date
+        await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
+        return
+    summary = text(
+        context,
+        "siaran_ulangi.ringkasan_berkala",
+        nama=series.name,
+        kala=series.every,
+        mulai=f"{series.first:%d/%m/%Y}",
+        sampai=f"{series.until:%d/%m/%Y}",
+        kali=series.times,
+        sasaran=label,
+    )
+    rows: Rows = [
+        [
+            (text(context, "siaran_ulangi.tombol_muat"), data(flow, "so")),
+            cancel_button(context, flow),
+        ]
+    ]
+    await message.reply_text(summary, reply_markup=keyboard(rows))
+
+
+async def _confirm_series(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
+    services = context.services
+    timeline = load_timeline(services.settings.timeline_file, services.profile)
+    try:
+        async with services.sessions.begin() as session:
+            series, waiting = await repeats.submit_series(
+                session,
+                actor,
+                int(flow.data["repeat_of"]),
+                str(flow.data["audience"]),
+                datetime.fromisoformat(str(flow.data["when"])),
+                date.fromisoformat(str(flow.data["until"])),
+                flow.data.get("series") == "bulan",
+                services.profile,
+                timeline,
+                services.clock.now(),
+            )
+            await flows.end(session, KIND, flow.chat_id, flow.user_id)
+    except (DraftRefused, PermissionDenied) as exc:
+        await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
+        return
+    key = "siaran_ulangi.berkala_menunggu" if waiting else "siaran_ulangi.berkala_dimuat"
+    await edit_or_reply(update, text(context, key, nama=series.name))

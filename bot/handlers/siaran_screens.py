@@ -247,4 +247,13 @@ async def show_preview(update: Update, context: BotContext, flow: Flow, actor: A
     parts.append(text(context, "ui.siaran.kirim_tanya"))
     label = "ui.siaran.tombol_ajukan" if shown.needs_approval else "ui.siaran.tombol_kirim"
     rows: Rows = [[(text(context, label), data(flow, "ok")), cancel_button(context, flow)]]
+    if flow.data.get("repeat_of") is not None and actor.is_admin and actor.citywide:
+        # Or every week / month until a date: loaded as an agenda (domain.repeats.Series).
+        rows.insert(
+            1,
+            [
+                (text(context, "siaran_ulangi.tombol_mingguan"), data(flow, "w", "minggu")),
+                (text(context, "siaran_ulangi.tombol_bulanan"), data(flow, "w", "bulan")),
+            ],
+        )
     await context.bot.send_message(flow.chat_id, "\n".join(parts), reply_markup=keyboard(rows))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from db.models import Agenda as AgendaRow
 from db.models import AuditEntry, Broadcast, BroadcastSource, BroadcastStatus, OfficialRole
 from scheduler.audience import Audience
 from tests.authority_fixtures import seed_official
@@ -189,3 +190,88 @@ def test_narrower_audiences() -> None:
     assert not narrows(f"kecamatan:{LOWOKWARU}", "rw")
     assert not narrows("kecamatan:35.73.02", f"kecamatan:{LOWOKWARU}")
     assert narrows("unacked:5", "unacked:5") and not narrows("all", "unacked:5")
+
+
+async def test_repeat_every_week_until_a_date_becomes_an_agenda(h: Harness) -> None:
+    await h.registered_groups(1, kelurahan=SUMBERSARI)
+    original = await _earlier(h, "all", message_key="hoaks.saring")
+    admin = h.admin()
+    audience = await h.say(admin, f"/siaran ulangi {original}")
+    when = await h.press(admin, audience, "↩️ Sasaran yang sama")
+    assert when is not None
+    summary = await _send_now(h, admin, when)
+    ask = await h.press(admin, summary, "🔁 Tiap minggu sampai…")  # type: ignore[arg-type]
+    assert ask is not None and "Sampai tanggal berapa" in (ask.text or "")
+    for typed, said in (
+        ("kemarin", "tidak dikenali"),
+        ("01/11/2024", "sebelum siaran pertama"),
+        ("01/01/2030", "paling lama setahun"),
+    ):
+        reply = await h.say(admin, typed)
+        assert said in (reply.text or ""), typed
+    plan = await h.say(admin, "31/12/2024")
+    body = plan.text or ""
+    # Friday 22 November 09.00 WIB, then every Friday: 22, 29 Nov, 6, 13, 20, 27 Dec.
+    assert "tiap jumat 09.00, dari 22/11/2024 sampai 31/12/2024 — 6 kali" in body, body
+    done = await h.press(admin, plan, "✅ Muat agenda berkala")
+    assert done is not None and "dimuat dan berjalan" in (done.text or "")
+
+    name = f"ulang-{original}-mingguan-20241122"
+    async with h.services.sessions() as session:
+        row = await session.get(AgendaRow, name)
+        rows = (
+            await session.scalars(
+                select(Broadcast).where(Broadcast.agenda == name).order_by(Broadcast.scheduled_at)
+            )
+        ).all()
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "broadcast.repeat_series")
+        )
+    assert row is not None and not row.paused and not row.awaiting_approval
+    local = [b.scheduled_at.astimezone(h.services.profile.tz) for b in rows]
+    assert len(local) >= 5 and all(t.weekday() == 4 and t.hour == 9 for t in local)
+    assert {b.message_key for b in rows} == {"hoaks.saring"} and {b.audience for b in rows} == {
+        "all"
+    }
+    assert entry is not None and entry.target == f"agenda:{name}"
+
+
+async def test_a_weekly_repeat_of_own_text_waits_for_a_second_admin(h: Harness) -> None:
+    original = await _earlier(
+        h,
+        "all",
+        source=BroadcastSource.CUSTOM,
+        text="Kerja bakti bersihkan selokan hari Minggu pukul 07.00.",
+    )
+    admin = h.admin()
+    audience = await h.say(admin, f"/siaran ulangi {original}")
+    when = await h.press(admin, audience, "↩️ Sasaran yang sama")
+    assert when is not None
+    summary = await _send_now(h, admin, when)
+    await h.press(admin, summary, "🔁 Tiap bulan sampai…")  # type: ignore[arg-type]
+    plan = await h.say(admin, "2025-03-31")
+    assert "tiap tanggal 22 09.00" in (plan.text or "") and "5 kali" in (plan.text or "")
+    done = await h.press(admin, plan, "✅ Muat agenda berkala")
+    assert done is not None and "dijeda sampai admin kota lain menyetujuinya" in (done.text or "")
+    async with h.services.sessions() as session:
+        row = await session.get(AgendaRow, f"ulang-{original}-bulanan-20241122")
+    assert row is not None and row.awaiting_approval and row.paused
+
+
+async def test_a_scoped_official_gets_no_series_buttons(h: Harness) -> None:
+    await h.registered_groups(1, kelurahan=SUMBERSARI)
+    original = await _earlier(h, f"kecamatan:{LOWOKWARU}", message_key="hoaks.saring")
+    operator = h.world.add_user("Operator", user_id=LOWOKWARU_OPERATOR, started=True)
+    audience = await h.say(operator, f"/siaran ulangi {original}")
+    when = await h.press(operator, audience, "↩️ Sasaran yang sama")
+    assert when is not None
+    summary = await _send_now(h, operator, when)
+    labels = [b["text"] for b in summary.buttons()]  # type: ignore[attr-defined]
+    assert "🔁 Tiap minggu sampai…" not in labels
+    token = summary.buttons()[0]["callback_data"].split(":")[1]  # type: ignore[attr-defined]
+    # A forged series press from an official who may not load agendas loads nothing.
+    query = h.forge_press(operator, summary, f"s:{token}:w:minggu")  # type: ignore[arg-type]
+    assert (await h.server.wait_for_callback_answer(query)) is not None
+    async with h.services.sessions() as session:
+        names = (await session.scalars(select(AgendaRow.name))).all()
+    assert not [n for n in names if n.startswith("ulang-")]
