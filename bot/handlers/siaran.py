@@ -6,10 +6,13 @@ text), `audience`, `when`, `time` (the next typed message is the time), `confirm
 
 "Ulangi" (issue 16): from `pick`, `u` lists earlier broadcasts and `r <id>` takes one's content
 (`/siaran ulangi ID` starts there); the audience screen then offers only the original audience
-or narrower ones (domain.repeats), and the rest is the same preview and approval path.
+or narrower ones (domain.repeats), and the rest is the same preview and approval path. A
+city-wide admin may instead repeat it every week or month until a date (`w`, the typed date
+in step `until`, `so` in step `series`): loaded as an agenda of one recurring step.
 
 Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, u, r <id>,
-k <kec>, a <audience>, t now|ask, ok, no. The audience may hold ":" (`kecamatan:35.73.05`).
+k <kec>, a <audience>, t now|ask, ok, w minggu|bulan, so, no. The audience may hold ":"
+(`kecamatan:35.73.05`).
 """
 
 from __future__ import annotations
