@@ -24,6 +24,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.ops import LeaseStatus, ops_of
+from bot.ops_standby import standby_ops
 from bot.runner import polling
 from bot.settings import Settings
 from bot.storage import open_storage
@@ -45,13 +46,18 @@ class Instance:
         self.engine: BroadcastEngine | None = None
         self.stop_requested = asyncio.Event()
         self.lease_lost = False
+        self.active_holder: str | None = None  # the copy holding the lease while we wait
 
     def lease_status(self) -> LeaseStatus:
         """For /healthz: active with the lease, or a standby waiting for it."""
         if self.lease.held and not self.lease_lost:
             since = self.lease.held_since.isoformat() if self.lease.held_since else "?"
             return LeaseStatus(held=True, detail=f"active: {self.lease.holder} since {since}")
-        return LeaseStatus(held=False, standby_ok=self.role == "standby", detail=self.role)
+        if self.role == "standby" and self.active_holder is not None:
+            detail = f"standby: {self.active_holder} is active"
+        else:
+            detail = self.role
+        return LeaseStatus(held=False, standby_ok=self.role == "standby", detail=detail)
 
     def request_stop(self) -> None:
         if not self.stop_requested.is_set():
@@ -66,6 +72,7 @@ class Instance:
             other = await self.lease.try_acquire()
             if other is None:
                 return True
+            self.active_holder = other.holder
             if announced is None or announced.holder != other.holder:
                 line = (
                     f"instance {other.holder} is active since "
@@ -123,8 +130,10 @@ async def serve(
     instance = Instance(lease)
     install_signal_handlers(instance)
     try:
-        if not await instance.wait_for_lease():
-            return 0
+        # A standby answers /healthz and /metrics too ("role: standby"), until the lease is ours.
+        async with standby_ops(settings, sessions, instance.lease_status, lambda: instance.role):
+            if not await instance.wait_for_lease():
+                return 0
         instance.role = "active"
         log.info("instance %s is active", lease.holder)
         application = build()
@@ -132,6 +141,7 @@ async def serve(
         ops = ops_of(application)
         if ops is not None:
             ops.lease = instance.lease_status
+            ops.role = lambda: instance.role
         keeper = asyncio.get_running_loop().create_task(instance.keep_lease())
         try:
             async with transport(application):

@@ -8,7 +8,8 @@ the server, so bot/app.py stays as it is.
 The database's gauges, the counting Sender and the timed update processor are
 bot/ops_metrics.py; the error reports to the root admins are bot/ops_errors.py.
 
-/healthz answers 200 only when all three hold, and the body says each:
+/healthz answers 200 only when all three hold, and the body says each (and the role: active,
+or standby while another copy holds the lease; /healthz/active is 200 only on the active one):
 - the database answers (SELECT 1);
 - the instance holds the single-instance lease or is a healthy standby (`Ops.lease`, a
   callable the lease module sets; without one the instance is alone and counts as holding it);
@@ -33,7 +34,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.ops_errors import ErrorWindow, report_error
-from bot.ops_metrics import TimedUpdateProcessor, database_families, watch_engine
+from bot.ops_metrics import TimedUpdateProcessor, count_429s, database_families, watch_engine
 from bot.settings import Settings
 from db.engine import SessionFactory
 
@@ -72,6 +73,8 @@ class Ops:
     settings: Settings
     monotonic: Callable[[], float] = time.monotonic
     lease: Callable[[], LeaseStatus] = _alone
+    # "active", "standby" (waiting for the lease: bot/ops_standby.py serves it), "stopping".
+    role: Callable[[], str] = lambda: "active"
     engine_paused: Callable[[], bool] = lambda: False
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     sessions: SessionFactory | None = None
@@ -100,7 +103,10 @@ class Ops:
         )
         self.too_many_requests = Counter(
             "kentongan_telegram_429_total",
-            "429 Too Many Requests answers from Telegram",
+            "429 Too Many Requests answers from Telegram, for every request: source broadcast "
+            "(the engine), bot (replies, edits, button answers), updates (getUpdates), acks "
+            "(the acknowledgement button's own bot)",
+            ["source", "method"],
             registry=r,
         )
         self.reply_latency = Histogram(
@@ -119,6 +125,12 @@ class Ops:
             registry=r,
         )
         self.telegram_age.set_function(self._telegram_age)
+        self.active = Gauge(
+            "kentongan_instance_active",
+            "1 on the copy that holds the lease and sends, 0 on a standby",
+            registry=r,
+        )
+        self.active.set_function(lambda: 1.0 if self.role() == "active" else 0.0)
         r.register(_DatabaseCollector(self))
 
     # -- Telegram contact ---------------------------------------------------------------------
@@ -186,12 +198,25 @@ class Ops:
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/healthz/active", self._healthz_active)
         app.router.add_get("/metrics", self._metrics)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        """200 for a healthy active copy and a healthy standby alike; the body's `role` line
+        and the X-Kentongan-Role header tell them apart."""
         ok, checks = await self.health()
-        body = "\n".join([("OK" if ok else "UNHEALTHY"), *(f"{k}: {v}" for k, v in checks.items())])
-        return web.Response(status=200 if ok else 503, text=body + "\n")
+        role = self.role()
+        lines = [("OK" if ok else "UNHEALTHY"), f"role: {role}"]
+        body = "\n".join([*lines, *(f"{k}: {v}" for k, v in checks.items())])
+        headers = {"X-Kentongan-Role": role}
+        return web.Response(status=200 if ok else 503, text=body + "\n", headers=headers)
+
+    async def _healthz_active(self, request: web.Request) -> web.Response:
+        """For a load balancer in front of webhook copies: 200 only on the healthy active one."""
+        response = await self._healthz(request)
+        if response.status == 200 and self.role() != "active":
+            response.set_status(503)
+        return response
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         payload = await self.metrics_text()
@@ -218,6 +243,7 @@ def install(
     # Application has __slots__: the processor (a slot, set before initialize) is the one
     # place every update passes through with its handlers awaited.
     application._update_processor = TimedUpdateProcessor(application.update_processor, ops)
+    count_429s(application.bot, ops, "bot")  # every request of the interactive bot
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if original_init is not None:

@@ -1,5 +1,6 @@
 """What /metrics counts besides the process: the database's figures read at scrape time, the
-engine's sends as Telegram answers them, and how long each update takes (bot/ops.py serves it).
+engine's sends as Telegram answers them, every 429 whatever request met it, and how long each
+update takes (bot/ops.py serves it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
 
 from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery, DeliveryStatus
 from scheduler.sender import Outcome, OutgoingMessage, Sender, SendResult
@@ -91,8 +94,56 @@ class CountingSender:
         if result.outcome is Outcome.SENT:
             self.ops.telegram_ok()
         elif result.outcome is Outcome.RETRY_AFTER:
-            self.ops.too_many_requests.inc()
+            self.ops.too_many_requests.labels(source="broadcast", method="sendMessage").inc()
         return result
+
+
+class CountingRequest(BaseRequest):
+    """A PTB transport with Telegram's 429 answers counted (by `source` and Bot API method)
+    before PTB turns them into RetryAfter: replies, edits, button answers, getUpdates — every
+    request of the bot it is installed on, whoever made it (issue 11)."""
+
+    def __init__(self, inner: BaseRequest, ops: Ops, source: str) -> None:
+        self.inner = inner
+        self.ops = ops
+        self.source = source
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        status, payload = await self.inner.do_request(url, method, request_data, *args, **kwargs)
+        if status == 429:
+            endpoint = url.rsplit("/", 1)[-1][:40]
+            self.ops.too_many_requests.labels(source=self.source, method=endpoint).inc()
+        return status, payload
+
+
+def count_429s(bot: Bot, ops: Ops, source: str) -> None:
+    """Put CountingRequest around both of a Bot's transports (getUpdates and the rest), before
+    the Bot is initialized. A Bot already counted is left as it is."""
+    requests = bot._request  # PTB keeps (get_updates_request, request); no public setter
+    if any(isinstance(r, CountingRequest) for r in requests):
+        return
+    updates, other = requests
+    bot._request = (
+        CountingRequest(updates, ops, "updates" if source == "bot" else source),
+        CountingRequest(other, ops, source),
+    )
 
 
 def watch_engine(ops: Ops, engine: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -125,11 +125,29 @@ def _audience_within(spec: str, scope: str) -> bool:
         return False
 
 
-def audit_csv(rows: Iterable[AuditRow], zone: tzinfo | None = None) -> str:
-    """The rows as CSV (UTF-8 text, header first), times in ``zone`` (UTC when None)."""
+async def audit_batches(
+    session: AsyncSession, viewer: AuditViewer, *, batch: int = 1000, **filters: Any
+) -> AsyncIterator[list[AuditRow]]:
+    """Every entry of a selection (the filters of ``audit_entries``), newest first, in batches:
+    an export of all of them never holds more than one batch."""
+    before_id = filters.pop("before_id", None)
+    while True:
+        rows = await audit_entries(session, viewer, limit=batch, before_id=before_id, **filters)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch:
+            return
+        before_id = rows[-1].id
+
+
+def audit_csv(rows: Iterable[AuditRow], zone: tzinfo | None = None, *, header: bool = True) -> str:
+    """The rows as CSV (UTF-8 text, header first unless ``header`` is False), times in ``zone``
+    (UTC when None)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "waktu", "petugas", "tindakan", "sasaran", "rincian"])
+    if header:
+        writer.writerow(["id", "waktu", "petugas", "tindakan", "sasaran", "rincian"])
     for row in rows:
         at = row.at.astimezone(zone) if zone else row.at
         writer.writerow(

@@ -20,6 +20,7 @@ from domain.officials import (
 )
 from election.profile import ElectionProfile
 from messages.neutrality import ApprovalFindings, approval_findings, explain, guard_for
+from messages.quiet_period import check_text_at
 from messages.render import render
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.audience import Audience, AudienceError
@@ -83,9 +84,12 @@ def needs_approval(actor: Actor, draft: Draft, profile: ElectionProfile) -> tupl
     return False, ""
 
 
-def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None:
+def check_custom_text(
+    text: str, profile: ElectionProfile | None = None, at: datetime | None = None
+) -> None:
     """Refuse custom text that is not neutral (the profile's terms and link allowlist) or that
-    Telegram would refuse."""
+    Telegram would refuse; sent ``at`` a time inside the profile's masa tenang, also text the
+    stricter masa tenang rules refuse (messages.quiet_period)."""
     if not text.strip():
         raise DraftRefused("Teks siaran kosong. Tulis pesannya terlebih dahulu.")
     if telegram_length(text) > 4000:  # first: the guard never reads a megabyte
@@ -93,9 +97,11 @@ def check_custom_text(text: str, profile: ElectionProfile | None = None) -> None
             f"Teks terlalu panjang ({telegram_length(text)} karakter). "
             "Batasnya sekitar 4000 karakter; persingkat lalu kirim lagi."
         )
-    findings = guard_for(profile).check(text)
+    quiet = profile is not None and at is not None and profile.in_masa_tenang(at)
+    findings = check_text_at(text, guard_for(profile), in_masa_tenang=quiet)
     if findings:
-        raise DraftRefused(explain(findings) + "\nUbah teksnya lalu kirim lagi.")
+        advice = "siaran_ulangi.masa_tenang_saran" if quiet else "siaran_ulangi.ubah_teks"
+        raise DraftRefused(explain(findings) + "\n" + library_text(advice))
     problems = validate_html(text)
     if problems:
         raise DraftRefused("Format teks tidak valid: " + "; ".join(problems))
@@ -114,7 +120,7 @@ async def preview(
             "Sasaran siaran itu tidak ada di peta Kota Malang. Pilih sasarannya lagi lewat /siaran."
         ) from None
     if draft.text is not None:
-        check_custom_text(draft.text, profile)
+        check_custom_text(draft.text, profile, draft.scheduled_at)
         html = draft.text
     elif draft.message_key is not None:
         html = render(draft.message_key, profile, draft.scheduled_at)
@@ -229,12 +235,13 @@ async def approve(
         raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
     if broadcast.expires_at is not None and now >= broadcast.expires_at:
         raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
-    if broadcast.text is not None:
-        check_custom_text(broadcast.text, profile)  # the rules may have grown since drafting
+    scheduled_at = max(broadcast.scheduled_at, now)
+    if broadcast.text is not None:  # the rules may have grown since drafting
+        check_custom_text(broadcast.text, profile, scheduled_at)
     broadcast.status = BroadcastStatus.SCHEDULED
     broadcast.status_reason = None
     broadcast.approved_by = actor.user_id
-    broadcast.scheduled_at = max(broadcast.scheduled_at, now)
+    broadcast.scheduled_at = scheduled_at
     audit(session, now, actor.user_id, "broadcast.approve", f"broadcast:{broadcast.id}")
     return broadcast
 
@@ -296,17 +303,55 @@ async def list_broadcasts(
 ) -> list[BroadcastLine]:
     """Upcoming broadcasts and those of the last days, with delivery counts; ``scope``: only
     those addressed inside that kecamatan (what an official limited to it may see)."""
-    query = (
-        select(Broadcast)
-        .where(Broadcast.scheduled_at >= now - recent)
-        .order_by(Broadcast.scheduled_at, Broadcast.id)
-    )
+    shown = await broadcast_page(session, now, page=1, per_page=limit, recent=recent, scope=scope)
+    return shown.lines
+
+
+@dataclass(frozen=True)
+class BroadcastPage:
+    lines: list[BroadcastLine]
+    page: int  # 1-based, clamped to the pages there are
+    pages: int
+    total: int
+
+
+async def broadcast_page(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    page: int,
+    per_page: int,
+    recent: timedelta = timedelta(days=2),
+    scope: str | None = None,
+) -> BroadcastPage:
+    """One page of the schedule (upcoming and recent broadcasts, in time order), nothing cut:
+    the other pages are a press away."""
+    query = select(Broadcast).where(Broadcast.scheduled_at >= now - recent)
     if scope is None:
-        broadcasts = list((await session.scalars(query.limit(limit))).all())
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+        broadcasts = list(
+            (
+                await session.scalars(
+                    query.order_by(Broadcast.scheduled_at, Broadcast.id)
+                    .offset((page - 1) * per_page)
+                    .limit(per_page)
+                )
+            ).all()
+        )
     else:
-        broadcasts = [
-            b for b in (await session.scalars(query)).all() if _addressed_within(b.audience, scope)
-        ][:limit]
+        every = [
+            b
+            for b in (
+                await session.scalars(query.order_by(Broadcast.scheduled_at, Broadcast.id))
+            ).all()
+            if _addressed_within(b.audience, scope)
+        ]
+        total = len(every)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+        broadcasts = every[(page - 1) * per_page : page * per_page]
     ids = [b.id for b in broadcasts]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     if ids:
@@ -318,7 +363,7 @@ async def list_broadcasts(
             )
         ).all():
             counts[bid][DeliveryStatus(status).value] = n
-    return [
+    lines = [
         BroadcastLine(
             id=b.id,
             title=b.message_key or "teks sendiri",
@@ -329,6 +374,7 @@ async def list_broadcasts(
         )
         for b in broadcasts
     ]
+    return BroadcastPage(lines, page, pages, total)
 
 
 @dataclass(frozen=True)
@@ -344,6 +390,8 @@ class ApprovalScreen:
     findings: ApprovalFindings
     note: str
     refusal: str | None
+    created_by: int | None = None
+    scheduled_at: datetime | None = None
 
 
 async def approval_screen(
@@ -365,6 +413,11 @@ async def approval_screen(
         current = await fresh_actor(session, actor)
         check_approver(current, broadcast, now, profile)
         _audience_for(current, broadcast.audience)
+        # What approve() would refuse anyway: say it before the screen, not after the press.
+        if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
+            raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
+        if broadcast.expires_at is not None and now >= broadcast.expires_at:
+            raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
     except (PermissionDenied, DraftRefused) as exc:
         refusal = str(exc)
     audience = Audience.parse(broadcast.audience)
@@ -372,8 +425,10 @@ async def approval_screen(
         broadcast_id=broadcast.id,
         html=html,
         audience_label=await audience.describe(session),
-        recipients=await audience.count(session),
+        recipients=await audience.count(session, broadcast.topic),
         findings=approval_findings(html, guard_for(profile)),
         note=library_text("otoritas.siaran.temuan_persetujuan"),
         refusal=refusal,
+        created_by=broadcast.created_by,
+        scheduled_at=broadcast.scheduled_at,
     )

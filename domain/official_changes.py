@@ -246,13 +246,32 @@ async def _check_approver(
         )
 
 
-async def _pending(session: AsyncSession, request_id: int, now: datetime) -> OfficialRequest:
-    request = await session.get(OfficialRequest, request_id)
-    if request is None or request.status is not RequestStatus.PENDING:
-        raise PermissionDenied.of("otoritas.petugas.permintaan_tidak_ada", request_id=request_id)
-    if now - request.requested_at > REQUEST_VALIDITY:
+async def expire_requests(session: AsyncSession, now: datetime) -> int:
+    """Mark every pending request older than REQUEST_VALIDITY expired (audited); how many.
+
+    Callers run it in a transaction of its own before a decision: a refusal rolls the
+    decision's transaction back, and with it any mark written there."""
+    lapsed = (
+        await session.scalars(
+            select(OfficialRequest).where(
+                OfficialRequest.status == RequestStatus.PENDING,
+                OfficialRequest.requested_at < now - REQUEST_VALIDITY,
+            )
+        )
+    ).all()
+    for request in lapsed:
         request.status = RequestStatus.EXPIRED
         request.decided_at = now
+        audit(session, now, None, "official.request_expire", f"request:{request.id}")
+    return len(lapsed)
+
+
+async def _pending(session: AsyncSession, request_id: int, now: datetime) -> OfficialRequest:
+    request = await session.get(OfficialRequest, request_id)
+    if request is None or request.status not in (RequestStatus.PENDING, RequestStatus.EXPIRED):
+        raise PermissionDenied.of("otoritas.petugas.permintaan_tidak_ada", request_id=request_id)
+    # Refused without writing: the mark is expire_requests' (this transaction rolls back).
+    if request.status is RequestStatus.EXPIRED or now - request.requested_at > REQUEST_VALIDITY:
         raise PermissionDenied.of("otoritas.petugas.permintaan_kedaluwarsa", request_id=request_id)
     return request
 

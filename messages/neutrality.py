@@ -59,6 +59,7 @@ class Category(StrEnum):
     COALITION = "coalition"
     ALLUSION = "allusion"
     LINK = "link"
+    QUIET = "masa_tenang"  # messages.quiet_period: only inside an election's masa tenang
 
     @property
     def label(self) -> str:
@@ -74,6 +75,7 @@ _LABELS = {
     Category.COALITION: "koalisi partai",
     Category.ALLUSION: "sindiran tentang calon atau partai",
     Category.LINK: "tautan atau akun di luar daftar resmi",
+    Category.QUIET: "masa tenang: tanpa materi kampanye dalam bentuk apa pun",
 }
 
 _DEFAULT_REASONS = {

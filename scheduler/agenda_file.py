@@ -39,13 +39,14 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from election.profile import ElectionProfile
 from messages.library import Library, default_library
 from messages.neutrality import explain, guard_for
+from messages.quiet_period import quiet_findings
 from messages.telegram_html import telegram_length, validate_html
-from scheduler.agenda import ELECTION_ANCHOR, Agenda, AnchorDate, Step
+from scheduler.agenda import DEFAULT_RECURRING_VALIDITY, ELECTION_ANCHOR, Agenda, AnchorDate, Step
 from scheduler.audience import Audience, AudienceError
 from scheduler.recurrence import Recurrence, parse_duration, parse_every, relative_at
 from scheduler.topics import TOPICS
@@ -159,6 +160,36 @@ def _check_text(text: str, profile: ElectionProfile) -> str | None:
     if problems:
         return "format text tidak valid: " + "; ".join(problems)
     return None
+
+
+def _may_go_out_in_masa_tenang(
+    profile: ElectionProfile,
+    sent: tuple[datetime, datetime] | None,
+    every: Recurrence | None,
+    expires: object,
+    first_day: date | None,
+    last_day: date | None,
+) -> bool:
+    """Whether a step with its own text can be sent inside the profile's masa tenang (then the
+    stricter rules apply to it): an anchored step between its time and its expiry, a recurring
+    one on any occurrence whose validity reaches into it."""
+    quiet = profile.masa_tenang
+    begins = datetime.combine(quiet.start, time(0, 0), profile.tz)
+    ends = datetime.combine(quiet.end + timedelta(days=1), time(0, 0), profile.tz)
+    if sent is not None:
+        return sent[0] < ends and sent[1] >= begins
+    if every is None:
+        return False
+    validity = parse_duration(str(expires)) if expires is not None else None
+    validity = validity or DEFAULT_RECURRING_VALIDITY
+    day = quiet.start - timedelta(days=validity.days + 1)
+    while day <= quiet.end:
+        inside = (first_day is None or day >= first_day) and (last_day is None or day <= last_day)
+        start = datetime.combine(day, every.at, profile.tz)
+        if inside and every.matches(day) and start < ends and start + validity >= begins:
+            return True
+        day += timedelta(days=1)
+    return False
 
 
 def parse_agenda(text: str, profile: ElectionProfile, library: Library | None = None) -> Agenda:
@@ -322,6 +353,7 @@ def _parse_step(
     anchor_name = item.get("anchor")
     recurrence: Recurrence | None = None
     first_day = last_day = None
+    sent: tuple[datetime, datetime] | None = None  # an anchored step: when it may go out
     if (at is None) == (every is None):
         fail(None, f"langkah {key}: isi salah satu, at (terhadap tanggal acuan) atau every")
     elif every is not None:
@@ -359,6 +391,7 @@ def _parse_step(
             except ValueError as exc:
                 fail("at", f"langkah {key}: at {exc}")
             else:
+                sent = (start, start)
                 if expires is not None:
                     duration = parse_duration(str(expires))
                     try:
@@ -375,6 +408,18 @@ def _parse_step(
                     else:
                         if end <= start:
                             fail("expires", f"langkah {key}: expires harus setelah waktu kirim")
+                        sent = (start, end)
+    if isinstance(text, str) and not bad:
+        in_quiet = _may_go_out_in_masa_tenang(
+            profile, sent, recurrence, expires, first_day, last_day
+        )
+        findings = quiet_findings(text.strip(), guard_for(profile)) if in_quiet else []
+        if findings:
+            fail(
+                "text",
+                f"langkah {key}: dikirim pada masa tenang, aturannya lebih ketat: "
+                + explain(findings).replace("\n", " "),
+            )
     if bad:
         return None
     assert isinstance(key, str)

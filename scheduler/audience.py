@@ -85,6 +85,19 @@ class Audience:
             return self.kelurahan_code.startswith(kecamatan_code + ".")
         return False
 
+    def narrows(self, wider: Audience) -> bool:
+        """Whether every group this audience can reach is one `wider` reaches: the same
+        audience or a narrower one (a repeated broadcast may not grow its audience)."""
+        if self.unacked_of is not None or wider.unacked_of is not None:
+            return self == wider
+        if wider.level is not None and self.level != wider.level:
+            return False
+        if wider.kelurahan_code is not None:
+            return self.kelurahan_code == wider.kelurahan_code
+        if wider.kecamatan_code is not None:
+            return self.within_kecamatan(wider.kecamatan_code)
+        return True
+
     def groups_query(self, topic: str | None = None) -> Select[Any]:
         """The groups this audience reaches; with an optional `topic`, not those that opted out."""
         query = select(Group).where(Group.subscribed.is_(True), Group.active.is_(True))

@@ -28,6 +28,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.http_sender import ack_keyboard, broadcast_bot
+from bot.ops import ops_of
+from bot.ops_metrics import count_429s
 from bot.ui.callbacks import ACK, answer
 from bot.ui.views import text
 from db.engine import SessionFactory
@@ -245,6 +247,9 @@ class AckButtons:
                     settings.base_file_url,
                     self.config.presses_at_once + self.config.admin_lookups,
                 )
+                ops = ops_of(context.application)
+                if ops is not None:  # its 429s count like every other request's
+                    count_429s(bot, ops, "acks")
                 await bot.initialize()
                 context.services.closers.append(bot.shutdown)
                 self._side_bot = bot

@@ -6,7 +6,9 @@ page (entries before an id), or the same selection as a CSV document.
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import IO, Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
@@ -14,12 +16,14 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.context import BotContext
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import local_time, text
-from domain.audit import audit_csv, audit_entries
+from domain.audit import audit_batches, audit_csv, audit_entries
 from domain.inputs import InvalidNumber, parse_entry_id, parse_record_id, parse_user_id
-from domain.officials import PermissionDenied
+from domain.officials import Actor, PermissionDenied
 
 PER_PAGE = 20
-CSV_LIMIT = 1000
+# Rows per CSV file: about 5–10 MB, well under Telegram's 50 MB for a bot's document. A longer
+# log is sent as several files, each saying which part it is; nothing is cut.
+PART_ROWS = 50_000
 _SHOWN_TARGET = 40
 
 
@@ -68,26 +72,18 @@ async def audit_command(update: Update, context: BotContext) -> None:
             text(context, "ui.alasan", alasan=str(exc)) + "\n" + text(context, "ui.audit.format")
         )
         return
-    as_csv = options.pop("csv")
     services = context.services
     try:
+        if options.pop("csv"):
+            await _export(message.chat_id, context, actor, options)
+            return
         async with services.sessions() as session:
-            rows = await audit_entries(
-                session, actor, limit=CSV_LIMIT if as_csv else PER_PAGE, **options
-            )
+            rows = await audit_entries(session, actor, limit=PER_PAGE, **options)
     except PermissionDenied as exc:
         await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
         return
     if not rows:
         await message.reply_text(text(context, "ui.audit.kosong"))
-        return
-    if as_csv:
-        await context.bot.send_document(
-            message.chat_id,
-            document=audit_csv(rows, services.profile.tz).encode("utf-8"),
-            filename="audit.csv",
-            caption=text(context, "ui.audit.keterangan_csv", jumlah=len(rows)),
-        )
         return
     lines = [text(context, "ui.audit.judul", jumlah=len(rows))]
     for row in rows:
@@ -108,6 +104,55 @@ async def audit_command(update: Update, context: BotContext) -> None:
         lines.append(text(context, "ui.audit.lanjut", sebelum=rows[-1].id))
     lines.append(text(context, "ui.audit.cara"))
     await message.reply_text("\n".join(lines))
+
+
+async def _export(chat_id: int, context: BotContext, actor: Actor, options: dict[str, Any]) -> None:
+    """The whole selection as CSV, written batch by batch into files of PART_ROWS rows, then
+    sent one document per file, its caption saying which part of how many rows it is."""
+    zone = context.services.profile.tz
+    with tempfile.TemporaryDirectory(prefix="kentongan-audit-") as folder:
+        parts: list[tuple[Path, int]] = []  # each file and its rows
+        out: IO[str] | None = None
+        try:
+            async with context.services.sessions() as session:
+                async for batch in audit_batches(session, actor, **options):
+                    while batch:
+                        if out is None or parts[-1][1] >= PART_ROWS:
+                            if out is not None:
+                                out.close()
+                            path = Path(folder) / f"audit-{len(parts) + 1}.csv"
+                            out = path.open("w", encoding="utf-8", newline="")
+                            out.write(audit_csv([], zone))  # the header
+                            parts.append((path, 0))
+                        room = PART_ROWS - parts[-1][1]
+                        chunk, batch = batch[:room], batch[room:]
+                        out.write(audit_csv(chunk, zone, header=False))
+                        parts[-1] = (parts[-1][0], parts[-1][1] + len(chunk))
+        finally:
+            if out is not None:
+                out.close()
+        total = sum(count for _, count in parts)
+        if not total:
+            await context.bot.send_message(chat_id, text(context, "ui.audit.kosong"))
+            return
+        for number, (path, count) in enumerate(parts, start=1):
+            if len(parts) == 1:
+                caption = text(context, "ui.audit.keterangan_csv", jumlah=count)
+                name = "audit.csv"
+            else:
+                caption = text(
+                    context,
+                    "ops_petugas.audit_bagian",
+                    bagian=number,
+                    bagian_total=len(parts),
+                    jumlah=count,
+                    total=total,
+                )
+                name = f"audit-{number}-dari-{len(parts)}.csv"
+            with path.open("rb") as document:
+                await context.bot.send_document(
+                    chat_id, document=document, filename=name, caption=caption
+                )
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

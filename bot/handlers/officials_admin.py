@@ -1,4 +1,4 @@
-"""Officials' admin in a private chat: /jadwal (the schedule), /batal ID, /petugas.
+"""Officials' admin in a private chat: /jadwal (the schedule, paged), /batal ID, /petugas.
 
 /petugas [HALAMAN] lists the officials the caller may see, a page at a time;
 /petugas tambah ID admin|operator [KODE], /petugas hapus ID change them (domain.officials
@@ -10,24 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Message, Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.commands import set_official_commands
 from bot.jobs import unschedule_broadcast
+from bot.ui import callbacks
+from bot.ui.callbacks import SCHEDULE_PAGE, refuse
 from bot.ui.guards import official
-from bot.ui.views import Safe, local_time, reply_long, text
+from bot.ui.views import Safe, edit_or_reply, keyboard, local_time, text
 from db.models import OfficialRequest, OfficialRole
 from domain.broadcasts import (
     STATUS_LABEL,
     DraftRefused,
     approver_min_age,
+    broadcast_page,
     cancel,
-    list_broadcasts,
 )
 from domain.inputs import (
     InvalidNumber,
+    parse_callback_int,
     parse_count,
     parse_record_id,
     parse_request_id,
@@ -38,6 +41,7 @@ from domain.official_changes import (
     ApprovalRequired,
     add_official,
     approve_request,
+    expire_requests,
     pending_requests,
     reject_request,
     remove_official,
@@ -46,6 +50,7 @@ from domain.officials import Actor, PermissionDenied, list_officials_page
 
 ROLE_WORDS = {"admin": OfficialRole.ADMIN, "operator": OfficialRole.OPERATOR}
 PER_PAGE = 20
+SCHEDULE_PER_PAGE = 15  # lines of ~120 characters: one page stays well inside one message
 MAX_PAGE = 10_000
 
 
@@ -110,21 +115,52 @@ async def batal(update: Update, context: BotContext) -> None:
 
 
 async def jadwal(update: Update, context: BotContext) -> None:
-    """/jadwal: upcoming and recent broadcasts with their delivery counts (in the caller's
-    scope)."""
+    """/jadwal [HALAMAN]: upcoming and recent broadcasts with their delivery counts (in the
+    caller's scope), a page at a time with buttons to the others."""
     actor = await official(update, context)
     message = update.effective_message
     if actor is None or message is None:
         return
+    args = context.args or []
+    try:
+        page = parse_count(args[0], "Halaman", maximum=MAX_PAGE) if args else 1
+    except InvalidNumber as exc:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
+        return
+    body, markup = await _schedule(context, actor, page)
+    await message.reply_text(body, reply_markup=markup)
+
+
+async def jadwal_page(update: Update, context: BotContext) -> None:
+    """A /jadwal page button: the same message shows that page."""
+    query = update.callback_query
+    assert query is not None
+    press = SCHEDULE_PAGE.parse(query.data)
+    page = parse_callback_int(press["page"]) if press else None
+    if page is None or not 0 < page <= MAX_PAGE:
+        await refuse(update, context, "ui.tombol.tidak_dikenali")
+        return
+    actor = await official(update, context)
+    if actor is None:
+        return
+    await callbacks.answer(query)
+    body, markup = await _schedule(context, actor, page)
+    await edit_or_reply(update, body, markup)
+
+
+async def _schedule(
+    context: BotContext, actor: Actor, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
     services = context.services
     async with services.sessions() as session:
-        lines = await list_broadcasts(session, services.clock.now(), scope=actor.scope)
-    if not lines:
-        await message.reply_text(text(context, "ui.jadwal.kosong"))
-        return
+        shown = await broadcast_page(
+            session, services.clock.now(), page=page, per_page=SCHEDULE_PER_PAGE, scope=actor.scope
+        )
+    if not shown.lines:
+        return text(context, "ui.jadwal.kosong"), None
     out = [text(context, "ui.jadwal.judul")]
     tz = services.profile.tz
-    for line in lines:
+    for line in shown.lines:
         counts = line.counts
         tally = ""
         if counts:
@@ -152,8 +188,19 @@ async def jadwal(update: Update, context: BotContext) -> None:
                 hitungan=Safe(tally),
             )
         )
-    out += ["", text(context, "ui.jadwal.penutup")]
-    await reply_long(message, context, "\n".join(out))
+    out += ["", text(context, "ops_petugas.jadwal_halaman", halaman=shown.page,
+                     halaman_total=shown.pages, jumlah=shown.total)]  # fmt: skip
+    out.append(text(context, "ui.jadwal.penutup"))
+    buttons = []
+    if shown.page > 1:
+        buttons.append(
+            (text(context, "ops_petugas.tombol_sebelumnya"), SCHEDULE_PAGE.build(shown.page - 1))
+        )
+    if shown.page < shown.pages:
+        buttons.append(
+            (text(context, "ops_petugas.tombol_berikutnya"), SCHEDULE_PAGE.build(shown.page + 1))
+        )
+    return "\n".join(out), keyboard([buttons]) if buttons else None
 
 
 # -- /petugas ------------------------------------------------------------------------------------
@@ -307,6 +354,8 @@ async def _decide(message: Message, context: BotContext, actor: Actor, verb: str
     services = context.services
     number = parse_request_id(raw)
     now = services.clock.now()
+    async with services.sessions.begin() as session:  # its own transaction: the marks stay
+        await expire_requests(session, now)
     if verb == "tolak":
         async with services.sessions.begin() as session:
             await reject_request(session, actor, number, now)
@@ -330,5 +379,6 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         CommandHandler("batal", batal),
         CommandHandler("jadwal", jadwal),
+        CallbackQueryHandler(jadwal_page, pattern=SCHEDULE_PAGE.pattern),
         CommandHandler("petugas", petugas),
     ]

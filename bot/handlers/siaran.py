@@ -4,15 +4,22 @@ The draft lives in the flow store (kind siaran, the official's private chat), so
 restart. Steps: `pick` (a library message or own text), `text` (the next typed message is the
 text), `audience`, `when`, `time` (the next typed message is the time), `confirm`.
 
-Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, k <kec>,
-a <audience>, t now|ask, ok, no. The audience may itself hold ":" (`kecamatan:35.73.05`).
+"Ulangi" (issue 16): from `pick`, `u` lists earlier broadcasts and `r <id>` takes one's content
+(`/siaran ulangi ID` starts there); the audience screen then offers only the original audience
+or narrower ones (domain.repeats), and the rest is the same preview and approval path. A
+city-wide admin may instead repeat it every week or month until a date (`w`, the typed date
+in step `until`, `so` in step `series`): loaded as an agenda of one recurring step.
+
+Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, u, r <id>,
+k <kec>, a <audience>, t now|ask, ok, w minggu|bulan, so, no. The audience may hold ":"
+(`kecamatan:35.73.05`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -27,176 +34,75 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.handlers.approvals import ask_approvers
+from bot.handlers.siaran_screens import (
+    KIND,
+    ask_audience,
+    ask_kelurahan,
+    ask_repeat,
+    ask_time,
+    broadcastable,
+    cancel_button,
+    data,
+    draft_of,
+    end,
+    offered,
+    save,
+    show_preview,
+    take_repeat,
+)
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import BROADCAST_DRAFT, refuse
 from bot.ui.guards import official
-from bot.ui.views import Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
+from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, text
 from db.models import BroadcastStatus
-from domain import flows, places
-from domain.broadcasts import Draft, DraftRefused, check_custom_text, preview, submit
-from domain.flows import Flow, FlowKind, Found
+from domain import flows, repeats
+from domain.broadcasts import DraftRefused, check_custom_text, submit
+from domain.flows import Flow, Found
+from domain.inputs import InvalidNumber, parse_record_id
 from domain.officials import Actor, PermissionDenied
-from domain.reach import reach, reach_line
-from messages.library import Audience as MessageAudience
-from messages.library import default_library
 from scheduler.audience import Audience
+from scheduler.timeline import load_timeline
 from scheduler.when import HELP as WHEN_HELP
 from scheduler.when import WhenError, parse_when
 
 log = logging.getLogger(__name__)
 
-KIND = FlowKind.BROADCAST
-TYPED_STEPS = ("text", "time")  # the steps that wait for a typed message
-# Library messages that are not broadcasts themselves: the bot's own replies and buttons.
-NOT_BROADCASTS = ("sistem.", "ui.")
-
-
-def broadcastable() -> list[tuple[str, str]]:
-    """(key, title) of every library message an official may send to groups."""
-    return [
-        (m.key, m.title)
-        for m in default_library().messages.values()
-        if m.audience in (MessageAudience.ALL_GROUPS, MessageAudience.RW_RT_GROUPS)
-        and not m.key.startswith(NOT_BROADCASTS)
-    ]
-
-
-def _data(flow: Flow, *parts: object) -> str:
-    return BROADCAST_DRAFT.build(flow.token, *parts)
-
-
-def _cancel(context: BotContext, flow: Flow) -> tuple[str, str]:
-    return (text(context, "ui.tombol.batal"), _data(flow, "no"))
-
-
-async def _save(context: BotContext, flow: Flow, step: str, **data: Any) -> Flow:
-    services = context.services
-    async with services.sessions.begin() as session:
-        return await flows.advance(session, flow, services.clock.now(), step=step, data=data)
-
-
-async def _end(context: BotContext, flow: Flow) -> None:
-    async with context.services.sessions.begin() as session:
-        await flows.end(session, KIND, flow.chat_id, flow.user_id)
-
-
-def _draft(flow: Flow) -> Draft:
-    """The draft as the domain takes it; only once audience and time are chosen."""
-    return Draft(
-        audience=str(flow.data["audience"]),
-        scheduled_at=datetime.fromisoformat(str(flow.data["when"])),
-        message_key=flow.data.get("message_key"),
-        text=flow.data.get("text"),
-    )
-
-
+TYPED_STEPS = ("text", "time", "until")  # the steps that wait for a typed message
 # -- the steps ----------------------------------------------------------------------------------
 
 
 async def siaran(update: Update, context: BotContext) -> None:
     """Start a broadcast: pick a library message or write one."""
     actor = await official(update, context)
-    chat = update.effective_chat
-    if actor is None or update.effective_message is None or chat is None:
+    chat, message = update.effective_chat, update.effective_message
+    if actor is None or message is None or chat is None:
         return
+    args = context.args or []
+    repeat_of: int | None = None
+    if args and args[0].lower() == "ulangi":
+        try:
+            repeat_of = parse_record_id(" ".join(args[1:]))
+        except InvalidNumber as exc:
+            await message.reply_text(
+                text(context, "ui.alasan", alasan=str(exc))
+                + "\n"
+                + text(context, "siaran_ulangi.format")
+            )
+            return
     services = context.services
     async with services.sessions.begin() as session:
         flow = await flows.start(
             session, KIND, chat.id, actor.user_id, services.clock.now(), step="pick"
         )
-    rows: Rows = [[(title, _data(flow, "m", key))] for key, title in broadcastable()]
-    rows.append([(text(context, "ui.siaran.tombol_tulis_sendiri"), _data(flow, "custom"))])
-    rows.append([_cancel(context, flow)])
-    await update.effective_message.reply_text(
-        text(context, "ui.siaran.baru"), reply_markup=keyboard(rows)
-    )
-
-
-async def _ask_audience(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
-    async with context.services.sessions() as session:
-        kecamatan = await places.kecamatan_list(session)
-    if actor.citywide:
-        rows: Rows = [
-            [(text(context, "ui.siaran.tombol_semua_grup"), _data(flow, "a", "all"))],
-            [
-                (text(context, "ui.siaran.tombol_grup_rw"), _data(flow, "a", "rw")),
-                (text(context, "ui.siaran.tombol_grup_rt"), _data(flow, "a", "rt")),
-            ],
-        ]
-    else:
-        rows = []
-    rows += [
-        [(text(context, "ui.tempat.kecamatan", nama=name), _data(flow, "k", code))]
-        for code, name in kecamatan
-        if actor.citywide or code == actor.kecamatan_code
-    ]
-    rows.append([_cancel(context, flow)])
-    await edit_or_reply(update, text(context, "ui.siaran.kirim_ke"), keyboard(rows))
-
-
-async def _ask_kelurahan(
-    update: Update, context: BotContext, flow: Flow, code: str, actor: Actor
-) -> None:
-    async with context.services.sessions() as session:
-        name = await places.kecamatan_name(session, code)
-        kelurahan = await places.kelurahan_in(session, code)
-    if name is None:  # a forged code: the audience screen again
-        await _ask_audience(update, context, flow, actor)
+    if repeat_of is not None:
+        await take_repeat(update, context, flow, actor, repeat_of)
         return
-    rows: Rows = [
-        [
-            (
-                text(context, "ui.siaran.tombol_seluruh_kecamatan", nama=name),
-                _data(flow, "a", "kecamatan", code),
-            )
-        ]
-    ]
-    rows += in_rows([(k.name, _data(flow, "a", "kelurahan", k.code)) for k in kelurahan], 2)
-    rows.append([_cancel(context, flow)])
-    await edit_or_reply(
-        update, text(context, "ui.siaran.satu_kelurahan", kecamatan=name), keyboard(rows)
-    )
-
-
-async def _ask_time(update: Update, context: BotContext, flow: Flow) -> None:
-    rows: Rows = [
-        [(text(context, "ui.siaran.tombol_sekarang"), _data(flow, "t", "now"))],
-        [(text(context, "ui.siaran.tombol_tulis_waktu"), _data(flow, "t", "ask"))],
-        [_cancel(context, flow)],
-    ]
-    await edit_or_reply(update, text(context, "ui.siaran.kapan"), keyboard(rows))
-
-
-async def _show_preview(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
-    services = context.services
-    draft = _draft(flow)
-    try:
-        async with services.sessions() as session:
-            shown = await preview(session, actor, draft, services.profile, services.clock.now())
-            # What the latest pre-flight says about those groups (issue 15: reach before send).
-            reach_of = await reach(session, Audience.parse(draft.audience))
-    except (DraftRefused, PermissionDenied) as exc:
-        await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
-        return
-    # The preview is the exact message groups will get (without the acknowledgement button).
-    await context.bot.send_message(flow.chat_id, shown.html)
-    parts = [
-        text(
-            context,
-            "ui.siaran.pratinjau",
-            sasaran=shown.audience_label,
-            jumlah=shown.recipients,
-            waktu=local_time(context, draft.scheduled_at),
-        )
-    ]
-    parts.append(reach_line(reach_of, services.profile, services.clock.now()))
-    if shown.needs_approval:
-        parts.append(text(context, "ui.siaran.perlu_persetujuan", alasan=shown.approval_reason))
-    parts.append(text(context, "ui.siaran.kirim_tanya"))
-    label = "ui.siaran.tombol_ajukan" if shown.needs_approval else "ui.siaran.tombol_kirim"
-    rows: Rows = [[(text(context, label), _data(flow, "ok")), _cancel(context, flow)]]
-    await context.bot.send_message(flow.chat_id, "\n".join(parts), reply_markup=keyboard(rows))
+    rows: Rows = [[(title, data(flow, "m", key))] for key, title in broadcastable()]
+    rows.append([(text(context, "ui.siaran.tombol_tulis_sendiri"), data(flow, "custom"))])
+    rows.append([(text(context, "siaran_ulangi.tombol_ulangi"), data(flow, "u"))])
+    rows.append([cancel_button(context, flow)])
+    await message.reply_text(text(context, "ui.siaran.baru"), reply_markup=keyboard(rows))
 
 
 async def siaran_button(update: Update, context: BotContext) -> None:
@@ -214,7 +120,7 @@ async def siaran_button(update: Update, context: BotContext) -> None:
             session, KIND, chat.id, query.from_user.id, press["token"], services.clock.now()
         )
     if lookup.found is Found.EXPIRED and lookup.flow is not None:
-        await _end(context, lookup.flow)
+        await end(context, lookup.flow)
         await refuse(update, context, "ui.siaran.kedaluwarsa")
         return
     if lookup.flow is None:
@@ -229,32 +135,44 @@ async def siaran_button(update: Update, context: BotContext) -> None:
         return
     await callbacks.answer(query)
     if step == "no":
-        await _end(context, flow)
+        await end(context, flow)
         await edit_or_reply(update, text(context, "ui.siaran.dibatalkan"))
     elif step == "m":
-        flow = await _save(context, flow, "audience", message_key=value, text=None)
-        await _ask_audience(update, context, flow, actor)
+        flow = await save(context, flow, "audience", message_key=value, text=None)
+        await ask_audience(update, context, flow, actor)
+    elif step == "u":
+        await ask_repeat(update, context, flow, actor)
+    elif step == "r":
+        await take_repeat(update, context, flow, actor, int(value))
     elif step == "custom":
-        await _save(context, flow, "text")
+        await save(context, flow, "text")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_teks"))
     elif step == "k" and (actor.citywide or value == actor.kecamatan_code):
-        await _ask_kelurahan(update, context, flow, value, actor)
+        await ask_kelurahan(update, context, flow, value, actor)
     elif step == "a":
-        flow = await _save(context, flow, "when", audience=value)
-        await _ask_time(update, context, flow)
+        flow = await save(context, flow, "when", audience=value)
+        await ask_time(update, context, flow)
     elif step == "t" and value == "now":
-        flow = await _save(context, flow, "confirm", when=services.clock.now().isoformat())
-        await _show_preview(update, context, flow, actor)
+        flow = await save(context, flow, "confirm", when=services.clock.now().isoformat())
+        await show_preview(update, context, flow, actor)
     elif step == "t":
-        await _save(context, flow, "time")
+        await save(context, flow, "time")
         await edit_or_reply(update, text(context, "ui.siaran.tulis_waktu", bantuan=Safe(WHEN_HELP)))
+    elif step == "w" and actor.is_admin and actor.citywide:
+        await save(context, flow, "until", series=value)
+        kala = text(context, f"siaran_ulangi.kala_{SERIES_KINDS[value]}")
+        await edit_or_reply(update, text(context, "siaran_ulangi.tulis_sampai", kala=kala))
+    elif step == "so":
+        await _confirm_series(update, context, flow, actor)
     elif step == "ok" and flow.step == "confirm":
         await _confirm(update, context, flow, actor)
 
 
 # The flow step each button belongs to: a press from another step is refused, never applied.
 _STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
-_STEP_OF |= {"t": ("when",), "ok": ("confirm",)}
+_STEP_OF |= {"t": ("when",), "ok": ("confirm",), "u": ("pick",), "r": ("pick",)}
+_STEP_OF |= {"w": ("confirm",), "so": ("series",)}
+SERIES_KINDS = {"minggu": "mingguan", "bulan": "bulanan"}
 
 
 def _fits(flow: Flow, step: str, value: str) -> bool:
@@ -266,9 +184,15 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "w":  # a series: only of a repeat
+        return value in SERIES_KINDS and flow.data.get("repeat_of") is not None
+    if step == "r":
+        return re.fullmatch(r"[0-9]{1,9}", value) is not None
+    if step == "a" and flow.data.get("repeat_audience") is not None:
+        return offered(flow, value) == value  # never wider than the original
     if step == "k":  # a kecamatan code; whether it exists and is the actor's is asked later
         return re.fullmatch(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}", value) is not None
-    return bool(value) or step in ("custom", "ok")
+    return bool(value) or step in ("custom", "ok", "u", "so")
 
 
 async def siaran_typed(update: Update, context: BotContext) -> None:
@@ -285,7 +209,7 @@ async def siaran_typed(update: Update, context: BotContext) -> None:
     # From here the text is the flow's, answered or refused: no other handler may answer it.
     try:
         if lookup.found is Found.EXPIRED:
-            await _end(context, flow)
+            await end(context, flow)
             await message.reply_text(text(context, "ui.siaran.kedaluwarsa"))
         else:
             await _typed_step(update, context, flow, message)
@@ -300,6 +224,9 @@ async def _typed_step(update: Update, context: BotContext, flow: Flow, message: 
     if actor is None:
         return
     services = context.services
+    if flow.step == "until":
+        await _typed_until(update, context, flow, message, actor)
+        return
     if flow.step == "text":
         body = message.text_html or ""
         try:
@@ -307,16 +234,16 @@ async def _typed_step(update: Update, context: BotContext, flow: Flow, message: 
         except DraftRefused as exc:
             await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
             return  # still awaiting text: nothing is lost, they send a corrected one
-        flow = await _save(context, flow, "audience", text=body, message_key=None)
-        await _ask_audience(update, context, flow, actor)
+        flow = await save(context, flow, "audience", text=body, message_key=None)
+        await ask_audience(update, context, flow, actor)
         return
     try:
         when = parse_when(message.text or "", services.profile, services.clock.now())
     except WhenError as exc:
         await message.reply_text(text(context, "ui.alasan_html", alasan=Safe(str(exc))))
         return
-    flow = await _save(context, flow, "confirm", when=when.isoformat())
-    await _show_preview(update, context, flow, actor)
+    flow = await save(context, flow, "confirm", when=when.isoformat())
+    await show_preview(update, context, flow, actor)
 
 
 async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
@@ -324,7 +251,20 @@ async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor
     now = services.clock.now()
     try:
         async with services.sessions.begin() as session:
-            broadcast = await submit(session, actor, _draft(flow), services.profile, now)
+            repeat_of = flow.data.get("repeat_of")
+            if repeat_of is None:
+                broadcast = await submit(session, actor, draft_of(flow), services.profile, now)
+            else:
+                draft = draft_of(flow)
+                broadcast = await repeats.submit_repeat(
+                    session,
+                    actor,
+                    int(repeat_of),
+                    draft.audience,
+                    draft.scheduled_at,
+                    services.profile,
+                    now,
+                )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:
         await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
@@ -361,3 +301,94 @@ def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, siaran_typed)
     ]
+
+
+# -- tiap minggu / tiap bulan sampai tanggal -----------------------------------------------------
+
+_DATE = re.compile(r"^\s*(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{4})-(\d{2})-(\d{2}))\s*$")
+
+
+def _date(typed: str) -> date | None:
+    found = _DATE.match(typed)
+    if found is None:
+        return None
+    day, month, year = (
+        (found[1], found[2], found[3]) if found[1] else (found[6], found[5], found[4])
+    )
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _series(context: BotContext, flow: Flow, source: repeats.RepeatSource) -> repeats.Series:
+    return repeats.series_for(
+        source,
+        str(flow.data["audience"]),
+        datetime.fromisoformat(str(flow.data["when"])),
+        date.fromisoformat(str(flow.data["until"])),
+        flow.data.get("series") == "bulan",
+        context.services.profile,
+    )
+
+
+async def _typed_until(
+    update: Update, context: BotContext, flow: Flow, message: Message, actor: Actor
+) -> None:
+    """The end date of a weekly or monthly repeat; then what will be loaded, to confirm."""
+    until = _date(message.text or "")
+    if until is None:
+        await message.reply_text(text(context, "siaran_ulangi.tanggal_salah"))
+        return
+    flow = await save(context, flow, "series", until=until.isoformat())
+    try:
+        async with context.services.sessions() as session:
+            source = await repeats.repeat_source(session, actor, int(flow.data["repeat_of"]))
+            label = await Audience.parse(str(flow.data["audience"])).describe(session)
+        series = _series(context, flow, source)
+    except DraftRefused as exc:
+        await save(context, flow, "until")  # still waiting for a date
+        await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
+        return
+    summary = text(
+        context,
+        "siaran_ulangi.ringkasan_berkala",
+        nama=series.name,
+        kala=series.every,
+        mulai=f"{series.first:%d/%m/%Y}",
+        sampai=f"{series.until:%d/%m/%Y}",
+        kali=series.times,
+        sasaran=label,
+    )
+    rows: Rows = [
+        [
+            (text(context, "siaran_ulangi.tombol_muat"), data(flow, "so")),
+            cancel_button(context, flow),
+        ]
+    ]
+    await message.reply_text(summary, reply_markup=keyboard(rows))
+
+
+async def _confirm_series(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
+    services = context.services
+    timeline = load_timeline(services.settings.timeline_file, services.profile)
+    try:
+        async with services.sessions.begin() as session:
+            series, waiting = await repeats.submit_series(
+                session,
+                actor,
+                int(flow.data["repeat_of"]),
+                str(flow.data["audience"]),
+                datetime.fromisoformat(str(flow.data["when"])),
+                date.fromisoformat(str(flow.data["until"])),
+                flow.data.get("series") == "bulan",
+                services.profile,
+                timeline,
+                services.clock.now(),
+            )
+            await flows.end(session, KIND, flow.chat_id, flow.user_id)
+    except (DraftRefused, PermissionDenied) as exc:
+        await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
+        return
+    key = "siaran_ulangi.berkala_menunggu" if waiting else "siaran_ulangi.berkala_dimuat"
+    await edit_or_reply(update, text(context, key, nama=series.name))

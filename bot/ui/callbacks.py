@@ -151,6 +151,8 @@ ERASE = kind("hd", ("answer", r"ya|batal"))
 QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
 # /topik: tp:<topic>, a group admin switches an optional topic on or off.
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
+# /jadwal's pages: jd:<page>, the schedule is paged instead of cut.
+SCHEDULE_PAGE = kind("jd", ("page", r"[0-9]{1,5}"))
 
 
 async def answer(

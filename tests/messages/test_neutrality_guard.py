@@ -191,7 +191,8 @@ CLEAN: list[str] = [
 def test_tables_are_large_enough() -> None:
     assert len(FLAGGED) >= 40
     assert len(CLEAN) >= 30
-    assert {category for _, category, _ in FLAGGED} == set(Category)
+    # masa tenang's own rules are tested in tests/messages/test_quiet_period.py
+    assert {category for _, category, _ in FLAGGED} == set(Category) - {Category.QUIET}
 
 
 @pytest.mark.parametrize(("text", "category", "term"), FLAGGED)
