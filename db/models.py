@@ -476,6 +476,8 @@ class FieldCase(Base):
     # Where the case is shown in the posko (None until posted, on its own or in a digest).
     posko_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     posko_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The message is a digest listing several cases, not this case's own card.
+    posko_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (

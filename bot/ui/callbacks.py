@@ -151,6 +151,12 @@ ERASE = kind("hd", ("answer", r"ya|batal"))
 QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
 # /topik: tp:<topic>, a group admin switches an optional topic on or off.
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
+# /lapor: lp:<token>:<step>[:<value>…], a leader's report from the field (one flow per person).
+FIELD_REPORT = kind("lp", TOKEN, STEP, rest=True, unknown="ui.lapor.tombol_tidak_dikenali")
+# The posko's buttons on a case: ps:<action>:<case> (t take, d done, r refer, v view).
+POSKO = kind(
+    "ps", ("action", r"[tdrv]"), ("case", r"[0-9]{1,9}"), unknown="ui.posko.tombol_tidak_dikenali"
+)
 
 
 async def answer(

@@ -15,8 +15,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CaseStatus, FieldCase, FieldCaseEvent, FieldReport
+from db.models import CaseStatus, FieldCase, FieldCaseEvent, FieldReport, Official
 from domain.field.events import OPEN, record_event
+from domain.field.reports import place_label, reports_of
 from domain.officials import Actor, scope_contains
 
 MAX_NOTE = 500
@@ -122,4 +123,69 @@ async def events_of(session: AsyncSession, case_id: int) -> list[FieldCaseEvent]
                 .order_by(FieldCaseEvent.id)
             )
         ).all()
+    )
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the posko shows of a case: its first report's words and photo, and its state."""
+
+    id: int
+    status: CaseStatus
+    category: str
+    detail: str | None
+    place: str
+    kecamatan_code: str | None
+    tps: str | None
+    opened_at: datetime
+    description: str | None
+    report_count: int
+    photo: str | None  # the first photo's Telegram file id
+    photo_count: int
+    location: tuple[float, float] | None
+    assigned_to: int | None
+    assigned_name: str
+    note: str | None
+    posko_chat_id: int | None
+    posko_message_id: int | None
+    posko_digest: bool
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN
+
+
+async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
+    case = await session.get(FieldCase, case_id)
+    if case is None:
+        return None
+    rows = await reports_of(session, case_id)
+    first = rows[0] if rows else None
+    photos = [p for r in rows for p in (r.photos or [])]
+    located = next((r for r in rows if r.latitude is not None and r.longitude is not None), None)
+    described = next((r for r in rows if r.description), None)
+    name = ""
+    if case.assigned_to is not None:
+        official = await session.get(Official, case.assigned_to)
+        name = (official.name if official is not None else "") or str(case.assigned_to)
+    return CaseView(
+        id=case.id,
+        status=case.status,
+        category=case.category,
+        detail=first.detail if first else None,
+        place=await place_label(session, case.kelurahan_code, case.rw, case.rt),
+        kecamatan_code=case.kecamatan_code,
+        tps=case.tps,
+        opened_at=case.opened_at,
+        description=described.description if described else None,
+        report_count=case.report_count,
+        photo=photos[0] if photos else None,
+        photo_count=len(photos),
+        location=(located.latitude, located.longitude) if located else None,  # type: ignore[arg-type]
+        assigned_to=case.assigned_to,
+        assigned_name=name,
+        note=case.note,
+        posko_chat_id=case.posko_chat_id,
+        posko_message_id=case.posko_message_id,
+        posko_digest=case.posko_digest,
     )

@@ -135,11 +135,18 @@ async def unposted(session: AsyncSession, chat_id: int, limit: int = 1000) -> li
 
 
 async def mark_posted(
-    session: AsyncSession, case_ids: list[int], chat_id: int, message_id: int, now: datetime
+    session: AsyncSession,
+    case_ids: list[int],
+    chat_id: int,
+    message_id: int,
+    now: datetime,
+    *,
+    digest: bool = False,
 ) -> None:
     for case_id in case_ids:
         case = await session.get(FieldCase, case_id)
         if case is not None:
             case.posko_chat_id = chat_id
             case.posko_message_id = message_id
-            case.posted_at = now
+            case.posko_digest = digest
+            case.posted_at = case.posted_at or now

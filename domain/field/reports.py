@@ -19,6 +19,7 @@ from db.models import CaseStatus, FieldCase, FieldReport, Group, Kelurahan
 from domain.field import categories
 from domain.field.events import OPEN, record_event
 from domain.field.posko import posko_for
+from domain.places import area_label, place
 
 GROUPING_WINDOW = timedelta(minutes=30)
 MAX_DESCRIPTION = 1000  # characters; longer is refused (the reporter shortens it)
@@ -196,3 +197,40 @@ async def reports_of(session: AsyncSession, case_id: int) -> list[FieldReport]:
             )
         ).all()
     )
+
+
+async def groups_led_by(session: AsyncSession, user_id: int) -> list[Group]:
+    """Registered groups this user registered (the bot knows they lead them), by title."""
+    return list(
+        (
+            await session.scalars(
+                select(Group)
+                .where(
+                    Group.subscribed_by == user_id,
+                    Group.subscribed.is_(True),
+                    Group.active.is_(True),
+                    Group.kelurahan_code.is_not(None),
+                )
+                .order_by(Group.title, Group.id)
+            )
+        ).all()
+    )
+
+
+def registered(group: Group | None) -> bool:
+    return group is not None and group.subscribed and group.kelurahan_code is not None
+
+
+async def place_label(
+    session: AsyncSession, kelurahan_code: str | None, rw: int | None, rt: int | None
+) -> str:
+    """'RT 01 / RW 05, Kel. Oro-oro Dowo, Kec. Klojen' (plain text)."""
+    parts: list[str] = []
+    if rw is not None:
+        parts.append(area_label(rw, rt))
+    where = await place(session, kelurahan_code) if kelurahan_code else None
+    if where is not None:
+        parts += [f"Kel. {where.name}", f"Kec. {where.kecamatan}"]
+    elif kelurahan_code:
+        parts.append(kelurahan_code)
+    return ", ".join(parts)

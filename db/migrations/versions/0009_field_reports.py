@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("relisted_at", db.types.UTCDateTime(), nullable=True),
         sa.Column("posko_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("posko_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("posko_digest", sa.Boolean(), nullable=False),
         sa.Column("posted_at", db.types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_field_cases")),
     )
