@@ -244,13 +244,14 @@ async def post_pending(app: App, chat_id: int) -> int:
     """Post what waits for this posko; the number of messages sent."""
     services = services_of(app)
     sent = 0
+    digesting = False  # once a burst is digested, its tail is too (not a card flood after it)
     while True:
         async with services.sessions() as session:
             waiting = [c.id for c in await posko.unposted(session, chat_id, limit=DIGEST_SIZE * 5)]
             views = [v for v in [await case_view(session, i) for i in waiting] if v is not None]
         if not views:
             return sent
-        if len(views) == 1 or len(views) <= room_left(services, chat_id):
+        if not digesting and (len(views) == 1 or len(views) <= room_left(services, chat_id)):
             view = views[0]
             message = await send_card(app, chat_id, view)
             ids, digest = [view.id], False
@@ -266,6 +267,7 @@ async def post_pending(app: App, chat_id: int) -> int:
                 chat_id, body, reply_markup=digest_buttons(services, batch)
             )
             ids, digest = [v.id for v in batch], True
+            digesting = True
         async with services.sessions.begin() as session:
             await posko.mark_posted(
                 session, ids, chat_id, message.message_id, services.clock.now(), digest=digest

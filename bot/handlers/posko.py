@@ -16,6 +16,7 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -26,7 +27,14 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.field_posting import post_soon, redraw_card, send_card, tell_reporters
+from bot.field_posting import (
+    card_buttons,
+    card_text,
+    post_soon,
+    redraw_card,
+    send_card,
+    tell_reporters,
+)
 from bot.ui import callbacks
 from bot.ui.callbacks import POSKO, refuse
 from bot.ui.views import text
@@ -155,6 +163,8 @@ async def posko_button(update: Update, context: BotContext) -> None:
     answer = "ui.posko.jawab.ditangani" if verb is Action.TAKE else "ui.posko.jawab.dirujuk"
     await callbacks.answer(query, text(context, answer, nomor=case_id))
     await _after_change(context, case_id, chat.id, from_digest=view.posko_digest)
+    if chat.type == ChatType.PRIVATE and isinstance(query.message, Message):
+        await _redraw_pressed(context, query.message, case_id)  # an escalation's copy
     if verb is Action.TAKE:
         await tell_reporters(context.application, changed.tell, "ui.lapor.kabar.ditangani")
     else:
@@ -197,6 +207,22 @@ async def _after_change(
         await _adopt_card(context, case_id, view.posko_chat_id, message.message_id)
         return
     await redraw_card(context.application, view)
+
+
+async def _redraw_pressed(context: BotContext, message: Message, case_id: int) -> None:
+    async with context.services.sessions() as session:
+        view = await case_view(session, case_id)
+    if view is None:
+        return
+    services = context.services
+    markup = card_buttons(services, view)
+    try:
+        if message.photo:
+            await message.edit_caption(card_text(services, view, limit=1024), reply_markup=markup)
+        else:
+            await message.edit_text(card_text(services, view), reply_markup=markup)
+    except TelegramError as exc:
+        log.info("redrawing a pressed case message failed: %s", exc)
 
 
 async def _ask_note(update: Update, context: BotContext, case_id: int, user_id: int) -> None:
