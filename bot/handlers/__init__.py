@@ -26,6 +26,7 @@ from bot.handlers import (
     coverage,
     field_reports,
     group_status,
+    lapangan,
     membership,
     officials_admin,
     onboarding,
@@ -112,6 +113,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # Field reports and the posko (issue 13): their own commands and press kinds.
         field_reports,
         posko,
+        lapangan,
         onboarding,
         topics,
         # Its private .toml document handler before the TPS registry's (any document).

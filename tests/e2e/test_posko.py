@@ -16,7 +16,7 @@ from sandbox.world import Chat, User
 from tests.e2e.field_helpers import first_line, label, make_posko, posko_group, quick_report, reply
 from tests.e2e.harness import Harness
 
-LOWOKWARU = "35.73.05"  # registered_groups' kelurahan (Tunggulwulung) lies in it
+LOWOKWARU = "35.73.05"  # registered_groups' kelurahan (Sumbersari) lies in it
 KLOJEN = "35.73.02"
 
 
@@ -195,3 +195,26 @@ async def test_a_burst_becomes_digests_and_nothing_is_dropped(kentongan: Harness
     await h.press(h.admin(), digest, "✋ #1", chat=posko)
     card = await case_card(h, posko, 1)
     assert "Ditangani" in (card.text or "") and card.button("✅ Selesai")
+
+
+async def test_lapangan_shows_the_board_as_text_csv_and_png(kentongan: Harness) -> None:
+    h = kentongan
+    klojen = await official(h, "Bu Camat Klojen", KLOJEN, OfficialRole.ADMIN)
+    [group] = await h.registered_groups(1)
+    await quick_report(h, group.admins()[0].user, group)
+    h.clock.advance(timedelta(minutes=45))
+    admin = h.admin()
+    board = await h.say(admin, "/lapangan")
+    text = board.text or ""
+    assert "Laporan lapangan yang masih terbuka" in text and "Kec. Lowokwaru: 1 terbuka" in text
+    assert "Sumbersari" in text and "45 menit" in text
+    csv_file = await h.server.wait_for_message(admin, lambda m: m.document is not None)
+    data = h.world.files[csv_file.document["file_id"]].data  # type: ignore[index]
+    assert data.decode("utf-8-sig").splitlines()[1].startswith("1,Lowokwaru,Sumbersari")
+    chart = await h.server.wait_for_message(admin, lambda m: bool(m.photo))
+    assert chart.caption == label(h, "ui.lapangan.keterangan_grafik")
+    # Scoped: Klojen's official sees none of Lowokwaru's cases; in a group it is refused.
+    theirs = await h.say(klojen, "/lapangan")
+    assert first_line(h, "ui.lapangan.kosong") in (theirs.text or "")
+    no = await h.say(group.admins()[0].user, "/lapangan", group)
+    assert "chat pribadi" in (no.text or "")
