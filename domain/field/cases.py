@@ -110,7 +110,8 @@ async def _tell(session: AsyncSession, case: FieldCase) -> tuple[tuple[int, tupl
     ).all()
     chats: dict[int, list[int]] = {}
     for chat_id, report_id in rows:
-        chats.setdefault(int(chat_id), []).append(int(report_id))
+        if chat_id is not None:
+            chats.setdefault(int(chat_id), []).append(int(report_id))
     return tuple((chat, tuple(ids)) for chat, ids in chats.items())
 
 
@@ -155,6 +156,12 @@ class CaseView:
         return self.status in OPEN
 
 
+def _location(report: FieldReport | None) -> tuple[float, float] | None:
+    if report is None or report.latitude is None or report.longitude is None:
+        return None
+    return (report.latitude, report.longitude)
+
+
 async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
     case = await session.get(FieldCase, case_id)
     if case is None:
@@ -181,7 +188,7 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
         report_count=case.report_count,
         photo=photos[0] if photos else None,
         photo_count=len(photos),
-        location=(located.latitude, located.longitude) if located else None,  # type: ignore[arg-type]
+        location=_location(located),
         assigned_to=case.assigned_to,
         assigned_name=name,
         note=case.note,

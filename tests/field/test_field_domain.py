@@ -21,6 +21,7 @@ from domain.field import cases, categories, posko, reports
 from domain.field.cases import Action, CaseRefusal, CaseRefused
 from domain.field.reports import Refusal, ReportRefused, open_report
 from domain.officials import Actor
+from domain.privacy import erase_person
 
 NOW = datetime(2024, 11, 26, 10, 0, tzinfo=UTC)
 KLOJEN = "35.73.02"
@@ -237,3 +238,25 @@ async def test_posko_scope_and_waiting_cases(sessions: SessionFactory) -> None:
         assert second.posko_chat_id == -5002
         assert [c.id for c in await posko.unposted(session, -5000)] == [waiting.case_id]
         assert [c.id for c in await posko.unposted(session, -5002)] == [second.case_id]
+
+
+async def test_a_reporter_erasing_their_data_removes_their_reports_not_the_case(
+    sessions: SessionFactory,
+) -> None:
+    gid = await group(sessions, -1001)
+    async with sessions.begin() as session:
+        mine = await open_report(
+            session, group_id=gid, reporter_id=71, category="hoaks", description="pesan berantai",
+            source="lapor", now=NOW,
+        )  # fmt: skip
+        await open_report(
+            session, group_id=gid, reporter_id=72, category="hoaks", description=None,
+            source="lapor", now=NOW,
+        )  # fmt: skip
+    async with sessions.begin() as session:
+        deleted = await erase_person(session, 71, NOW)
+    assert deleted["field_reports"] == 1
+    async with sessions() as session:
+        left = await reports.reports_of(session, mine.case_id)
+        assert [r.reporter_id for r in left] == [72]
+        assert await session.get(FieldCase, mine.case_id) is not None
