@@ -236,9 +236,17 @@ async def _ask_note(update: Update, context: BotContext, case_id: int, user_id: 
             data={"case_id": case_id},
         )  # fmt: skip
     await callbacks.answer(query, text(context, "ui.posko.jawab.tulis_catatan"))
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         chat.id, text(context, "ui.posko.tanya_catatan", nomor=case_id, batas=MAX_NOTE)
     )
+    # Only a reply to this prompt is the note: other messages of the official stay theirs.
+    async with services.sessions.begin() as session:
+        lookup = await flows.current(session, NOTE, chat.id, user_id, services.clock.now())
+        if lookup.flow is not None:
+            await flows.advance(
+                session, lookup.flow, services.clock.now(), step="catatan",
+                data={"prompt": prompt.message_id},
+            )  # fmt: skip
 
 
 async def note_typed(update: Update, context: BotContext) -> None:
@@ -251,7 +259,11 @@ async def note_typed(update: Update, context: BotContext) -> None:
     async with services.sessions() as session:
         lookup = await flows.current(session, NOTE, chat.id, user.id, now)
     flow = lookup.flow
-    if flow is None:
+    replied = message.reply_to_message
+    if flow is None or replied is None or replied.from_user is None:
+        return
+    prompt = flow.data.get("prompt")  # None for the instant before the prompt's id is saved
+    if replied.from_user.id != context.bot.id or prompt not in (None, replied.message_id):
         return
     try:
         await _note_step(context, message, lookup.found, flow)
@@ -308,10 +320,10 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
 
 
 def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Runs before the others; consumes a text only while that official owes a note."""
-    where = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & filters.REPLY)
+    """Runs before the others; consumes a text only when it answers an official's note prompt."""
     return [
         MessageHandler(
-            filters.UpdateType.MESSAGE & filters.TEXT & where & ~filters.COMMAND, note_typed
+            filters.UpdateType.MESSAGE & filters.TEXT & filters.REPLY & ~filters.COMMAND,
+            note_typed,
         )
     ]
