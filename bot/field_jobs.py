@@ -18,7 +18,14 @@ from telegram.error import TelegramError
 from telegram.ext import Application, JobQueue
 
 from bot.context import BotContext
-from bot.field_posting import App, digest_buttons, digest_line, send_card, services_of
+from bot.field_posting import (
+    App,
+    digest_buttons,
+    digest_line,
+    resume_posting,
+    send_card,
+    services_of,
+)
 from bot.field_posting import t as say
 from bot.jobs import JOB_KWARGS
 from db.models import FieldCase
@@ -71,7 +78,10 @@ async def _case_due(context: BotContext) -> None:
 
 
 async def _sweep(context: BotContext) -> None:
+    """Every minute: what is due, and cases opened elsewhere (a check-in answer, the shell)
+    that no poster was told about yet."""
     await check_due(context.application)
+    await resume_posting(context.application)
 
 
 async def check_due(app: App) -> tuple[int, int]:

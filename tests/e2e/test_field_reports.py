@@ -3,9 +3,12 @@ every refusal, a restart mid-flow."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from db.models import FieldCase, FieldReport, Group
+from sandbox.world import Member
 from tests.e2e.field_helpers import (
     first_line,
     label,
@@ -163,3 +166,32 @@ async def test_a_report_half_way_survives_a_restart(kentongan: Harness) -> None:
     assert summary is not None and "Banjir setinggi lutut" in (summary.text or "")
     done = await h.press(leader, summary, label(h, "ui.lapor.tombol_kirim"), chat=group)
     assert done is not None and "Laporan #1 diterima" in (done.text or "")
+
+
+async def test_private_chat_asks_which_group_and_an_old_flow_expires(kentongan: Harness) -> None:
+    h = kentongan
+    first, second = await h.registered_groups(2)
+    leader = first.admins()[0].user
+    # The same leader registered and leads the second group too.
+    second.members[leader.id] = Member(leader, "administrator")
+    async with h.services.sessions.begin() as session:
+        await session.execute(
+            update(Group).where(Group.chat_id == second.id).values(subscribed_by=leader.id)
+        )
+    ask = await h.say(leader, "/lapor")
+    assert first_line(h, "ui.lapor.pilih_grup") in (ask.text or "")
+    assert [b["text"] for b in ask.buttons()][:2] == ["RW 01", "RW 02"]
+    step = await h.press(leader, ask, "RW 02")
+    assert step is not None and "RW 02" in (step.text or "")
+    # Left for longer than the flow lives: its buttons say so, /lapor starts afresh.
+    h.clock.advance(timedelta(hours=13))
+    query = h.world.press_button(
+        leader,
+        leader,
+        step.message_id,
+        step.button("🏫 TPS belum dibuka atau pindah")["callback_data"],
+    )
+    answer = await h.server.wait_for_callback_answer(query)
+    assert answer.text == label(h, "ui.lapor.kedaluwarsa")
+    again = await h.say(leader, "/lapor")
+    assert first_line(h, "ui.lapor.pilih_grup") in (again.text or "")
