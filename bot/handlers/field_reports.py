@@ -284,16 +284,20 @@ async def lapor_button(update: Update, context: BotContext) -> None:
     if step == "no":
         await _end(context, flow)
         await _show(update, text(context, "ui.lapor.dibatalkan"))
-    elif step == "resume":
-        await _SCREEN.get(flow.step, _ask_category)(update, context, flow)
-    elif step == "new":
+    elif step == "resume" and flow.step in _SCREEN:
+        await _SCREEN[flow.step](update, context, flow)
+    elif step in ("new", "resume"):  # resuming the choice of group is choosing it again
         async with services.sessions() as session:
             group = await session.get(Group, int(flow.data.get("group_id", 0) or 0))
             groups = (
                 [group] if group is not None and _in_group(chat)
                 else await reports.groups_led_by(session, presser)
             )  # fmt: skip
-        await _begin(update, context, chat.id, flow.user_id, [g for g in groups if g])
+        if not groups:
+            await _end(context, flow)
+            await _show(update, text(context, "ui.lapor.tidak_ada_grup"))
+            return
+        await _begin(update, context, chat.id, flow.user_id, groups)
     elif step == "g":
         await _pick_group(update, context, flow, args[0], presser)
     elif step == "k":
