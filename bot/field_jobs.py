@@ -20,8 +20,8 @@ from telegram.ext import Application, JobQueue
 from bot.context import BotContext
 from bot.field_posting import (
     App,
+    digest,
     digest_buttons,
-    digest_line,
     resume_posting,
     send_card,
     services_of,
@@ -31,7 +31,6 @@ from bot.jobs import JOB_KWARGS
 from db.models import FieldCase
 from domain.field import escalation
 from domain.field.cases import case_view
-from messages.render import Safe
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +106,10 @@ async def check_due(app: App) -> tuple[int, int]:
     for chat_id, ids in relists.items():
         async with services.sessions() as session:
             views = [v for v in [await case_view(session, i) for i in ids] if v is not None]
-        for start in range(0, len(views), 20):
-            batch = views[start : start + 20]
-            body = say(
-                services,
-                "ui.posko.masih_terbuka",
-                jumlah=len(batch),
-                jam=int(escalation.RELIST_AFTER.total_seconds() // 3600),
-                daftar=Safe("\n\n".join(digest_line(services, v) for v in batch)),
-            )
+        hours = int(escalation.RELIST_AFTER.total_seconds() // 3600)
+        while views:
+            batch, body = digest(services, views, "ui.posko.masih_terbuka", jam=hours)
+            views = views[len(batch) :]
             try:
                 await app.bot.send_message(
                     chat_id, body, reply_markup=digest_buttons(services, batch)

@@ -26,6 +26,7 @@ from db.models import CaseStatus
 from domain.field import categories, posko
 from domain.field.cases import CaseView, case_view
 from messages.render import Safe, render
+from messages.telegram_html import visible_text
 from scheduler.ratelimit import TELEGRAM
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ DIGEST_SIZE = 20  # cases in one digest (two buttons each; Telegram allows 100 p
 RESERVE = 4
 CAPTION_LIMIT = 1024
 SNIPPET = 160  # characters of a description in a digest line
+DIGEST_CHARS = 3600  # of a digest's list: Telegram takes 4096, the heading needs some
 
 
 def services_of(app: App) -> Services:
@@ -147,6 +149,23 @@ def digest_buttons(services: Services, views: list[CaseView]) -> InlineKeyboardM
     return keyboard(rows)
 
 
+def digest(
+    services: Services, views: list[CaseView], key: str = "ui.posko.ringkasan", **params: object
+) -> tuple[list[CaseView], str]:
+    """The first cases of `views` that fit one message (at most DIGEST_SIZE, and within
+    Telegram's 4096 characters), and that message's text (`key`, listing them)."""
+    batch: list[CaseView] = []
+    lines: list[str] = []
+    for view in views[:DIGEST_SIZE]:
+        line = digest_line(services, view)
+        if batch and len(visible_text("\n\n".join([*lines, line]))) > DIGEST_CHARS:
+            break
+        batch.append(view)
+        lines.append(line)
+    body = t(services, key, jumlah=len(batch), daftar=Safe("\n\n".join(lines)), **params)
+    return batch, body
+
+
 async def send_card(app: App, chat_id: int, view: CaseView, header: str = "") -> Message:
     """A case's card into a chat: with its first photo when it has one."""
     services = services_of(app)
@@ -254,23 +273,17 @@ async def post_pending(app: App, chat_id: int) -> int:
         if not digesting and (len(views) == 1 or len(views) <= room_left(services, chat_id)):
             view = views[0]
             message = await send_card(app, chat_id, view)
-            ids, digest = [view.id], False
+            ids, is_digest = [view.id], False
         else:
-            batch = views[:DIGEST_SIZE]
-            body = t(
-                services,
-                "ui.posko.ringkasan",
-                jumlah=len(batch),
-                daftar=Safe("\n\n".join(digest_line(services, v) for v in batch)),
-            )
+            batch, body = digest(services, views)
             message = await app.bot.send_message(
                 chat_id, body, reply_markup=digest_buttons(services, batch)
             )
-            ids, digest = [v.id for v in batch], True
+            ids, is_digest = [v.id for v in batch], True
             digesting = True
         async with services.sessions.begin() as session:
             await posko.mark_posted(
-                session, ids, chat_id, message.message_id, services.clock.now(), digest=digest
+                session, ids, chat_id, message.message_id, services.clock.now(), digest=is_digest
             )
         sent += 1
 
