@@ -16,6 +16,8 @@ class BotData:
         self.services: Services | None = None
         # bot.instance.Instance when run as `python -m bot run` (role, lease, engine state).
         self.instance: Any = None
+        # bot.field_posting.Poster: the tasks posting field cases into each posko.
+        self.field_poster: Any = None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

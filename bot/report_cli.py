@@ -4,11 +4,13 @@
     python -m bot report list [--kecamatan KODE] [--agenda NAMA]
     python -m bot report coverage [--format text|csv] [--out FILE] [--kecamatan KODE]
     python -m bot report coverage-import FILE [--kecamatan KODE]
+    python -m bot report field [--format text|csv|png] [--out FILE] [--kecamatan KODE]
 
 Without --broadcast the latest broadcast that went out; text and csv go to stdout unless --out;
 png always goes to a file (default laporan-siaran-<ID>.png). --kecamatan limits every report
 (and an import) to one kecamatan, as for an operator; --agenda limits the latest report and the
-list to one agenda's broadcasts (`siaran-langsung`: officials' one-off broadcasts).
+list to one agenda's broadcasts (`siaran-langsung`: officials' one-off broadcasts). `field`
+is /lapangan's board of open field cases (png default: laporan-lapangan.png).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.charts import report_chart
+from bot.field_chart import field_chart
 from bot.settings import SettingsError, load_settings
 from bot.storage import run_job
 from db.engine import SessionFactory
@@ -32,11 +35,13 @@ from domain.coverage import (
     neighbourhood_coverage,
     parse_list,
 )
+from domain.field.board import board_csv, board_text, field_board
 from domain.regions import read_regions
 from domain.report_groups import group_lines, report_csv
 from domain.report_text import coverage_text, recent_text, report_text
 from domain.reports import ReportError, broadcast_report, recent_broadcasts, scope_name
 from election.profile import ElectionProfile
+from messages.render import render
 from messages.telegram_html import visible_text
 from scheduler.clock import SystemClock
 
@@ -149,6 +154,30 @@ def _coverage_import(args: argparse.Namespace) -> int:
     return _run(job)
 
 
+def _field(args: argparse.Namespace) -> int:
+    async def job(sessions: SessionFactory, profile: ElectionProfile) -> int:
+        await _check_kecamatan(sessions, args.kecamatan)
+        now = SystemClock().now()
+        async with sessions() as session:
+            board = await field_board(session, args.kecamatan, now)
+            scope = await scope_name(session, args.kecamatan)
+        if args.format == "csv":
+            _write(board_csv(board, profile), args.out)
+        elif args.format == "png":
+            title = render(
+                "ui.lapangan.judul_grafik",
+                profile,
+                now,
+                {"wilayah": scope, "jumlah": len(board.open_cases)},
+            )
+            _write(field_chart(board, profile, title), args.out or "laporan-lapangan.png")
+        else:
+            _write(_text(board_text(board, profile, scope, max_chars=10**9)), args.out)
+        return 0
+
+    return _run(job)
+
+
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot report", description=__doc__.split("\n")[0]
@@ -163,6 +192,10 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     elif command == "coverage":
         parser.add_argument("command")
         parser.add_argument("--format", choices=("text", "csv"), default="text")
+        parser.add_argument("--out", metavar="FILE")
+    elif command == "field":
+        parser.add_argument("command")
+        parser.add_argument("--format", choices=("text", "csv", "png"), default="text")
         parser.add_argument("--out", metavar="FILE")
     elif command == "coverage-import":
         parser.add_argument("command")
@@ -179,6 +212,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "list": _list,
     "coverage": _coverage,
     "coverage-import": _coverage_import,
+    "field": _field,
 }
 
 

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # Acks, residents' question logs and flow state are deleted this many days after the
     # profile's election day (UU 27/2022: kept no longer than their purpose needs).
     retention_days: int = Field(default=90, ge=0, le=3650)
+    # A field case nobody took in the posko within this many minutes goes to the kecamatan's
+    # officials and the root admins (issue 13).
+    field_escalation_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Sends per second across all chats; Telegram allows about 30 (1000 with paid broadcasts).
     broadcast_rate: float = Field(default=TELEGRAM.per_second, gt=0, le=TELEGRAM.paid_per_second)
     paid_broadcast: bool = False

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -433,3 +434,113 @@ class PreflightCheck(Base):
     outcome: Mapped[ReachOutcome] = mapped_column(_enum(ReachOutcome))
     detail: Mapped[str] = mapped_column(String(255), default="")
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseStatus(enum.StrEnum):
+    """A field case's state (issue 13): new → being handled → done, or referred elsewhere."""
+
+    NEW = "baru"
+    HANDLING = "ditangani"
+    DONE = "selesai"
+    REFERRED = "dirujuk"
+
+
+class FieldCase(Base):
+    """One problem in one place, however many leaders reported it (domain.field.cases).
+
+    The place is copied from the reporting group's registration when the case opens, so a
+    group that later re-registers elsewhere does not move its old cases.
+    """
+
+    __tablename__ = "field_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kecamatan_code: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    kelurahan_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rw: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    category: Mapped[str] = mapped_column(String(20))
+    tps: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
+    assigned_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    report_count: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Sent to the kecamatan's officials and the root admins because nobody took it in time.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Listed again in the posko because it stayed open too long.
+    relisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Where the case is shown in the posko (None until posted, on its own or in a digest).
+    posko_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    posko_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The message is a digest listing several cases, not this case's own card.
+    posko_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_field_cases_place", "kelurahan_code", "rw", "rt", "category", "last_report_at"),
+    )
+
+
+class FieldReport(Base):
+    """One report from the field: by /lapor, or opened by a check-in answer (`source`)."""
+
+    __tablename__ = "field_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("field_cases.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kecamatan_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    kelurahan_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rw: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    category: Mapped[str] = mapped_column(String(20))
+    # A category's detail (logistik: belum_tiba, kurang, rusak), or None.
+    detail: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    tps: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # As written, with 16-digit (NIK-shaped) numbers masked.
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Telegram file ids of the photos (never downloaded).
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reporter_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    # The chat the report came from: the reporter is told of each change there.
+    source_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # "lapor", or "checkin:<id>" for a report a check-in answer opened.
+    source: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FieldCaseEvent(Base):
+    """Every transition of a case (also written to the audit log)."""
+
+    __tablename__ = "field_case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("field_cases.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None: the system
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PoskoGroup(Base):
+    """A group chat officials made their operations room: the city's, or one kecamatan's."""
+
+    __tablename__ = "posko_groups"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # None: the city posko. At most one active posko per scope (domain.field.posko).
+    kecamatan_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    set_by: Mapped[int] = mapped_column(BigInteger)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)

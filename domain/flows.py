@@ -30,12 +30,16 @@ class FlowKind(StrEnum):
 
     REGISTRATION = "daftar"
     BROADCAST = "siaran"
+    FIELD_REPORT = "lapor"  # /lapor: a leader's report from the field (bot.handlers.field_reports)
+    POSKO_NOTE = "posko_catatan"  # the note an official types to close a case (bot.handlers.posko)
 
 
 # How long an untouched flow stays open. Each step starts the clock again.
 TTL: dict[FlowKind, timedelta] = {
     FlowKind.REGISTRATION: timedelta(hours=24),
     FlowKind.BROADCAST: timedelta(hours=2),
+    FlowKind.FIELD_REPORT: timedelta(hours=12),
+    FlowKind.POSKO_NOTE: timedelta(hours=2),
 }
 
 

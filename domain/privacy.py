@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.models import Acknowledgement, FlowState, ResidentQuestion
+from db.models import Acknowledgement, FieldReport, FlowState, ResidentQuestion
 from domain.audit import audit
 from election.profile import ElectionProfile
 
@@ -33,7 +33,7 @@ class PersonalData:
 
     name: str  # what /hapusdata and the audit call it
     label: str  # in Indonesian, for the person
-    user: InstrumentedAttribute[int]
+    user: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]
     at: InstrumentedAttribute[datetime]
 
 
@@ -55,6 +55,14 @@ PERSONAL_DATA: list[PersonalData] = [
         "langkah perintah yang sedang Anda isi (misalnya /siaran)",
         FlowState.user_id,
         FlowState.updated_at,
+    ),
+    # Field reports (/lapor) name their reporter; the case they joined stays, as the posko's
+    # record of what was handled, without them.
+    PersonalData(
+        "field_reports",
+        "laporan lapangan yang Anda kirim (/lapor)",
+        FieldReport.reporter_id,
+        FieldReport.created_at,
     ),
 ]
 

@@ -174,6 +174,7 @@ class Message:
     reply_markup: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     photo: list[dict[str, Any]] | None = None
+    location: dict[str, Any] | None = None  # Location: latitude, longitude (Bot API)
     reply_to: Message | None = None
     edit_date: int | None = None
     deleted: bool = False
@@ -225,6 +226,8 @@ class Message:
             out["document"] = self.document
         if self.photo is not None:
             out["photo"] = self.photo
+        if self.location is not None:
+            out["location"] = self.location
         if self.caption is not None:
             out["caption"] = self.caption
             if self.caption_entities:

@@ -130,6 +130,11 @@ class ChatPacer:
             wait = max(wait, 60.0 - (now - window[0]))
         return wait
 
+    def sent_recently(self, chat_id: int) -> int:
+        """Sends into chat_id within the last 60 seconds."""
+        now = self._now()
+        return sum(1 for t in self._sent.get(chat_id, ()) if now - t < 60.0)
+
     def record(self, chat_id: int) -> None:
         self._sent.setdefault(chat_id, []).append(self._now())
 

@@ -16,16 +16,21 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
+from bot.field_jobs import rebuild_field_jobs
+from bot.field_posting import resume_posting
 from bot.handlers import (
     acks,
     agendas,
     approvals,
     audit,
     coverage,
+    field_reports,
     group_status,
+    lapangan,
     membership,
     officials_admin,
     onboarding,
+    posko,
     privacy,
     questions,
     registration,
@@ -60,6 +65,9 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         purged = await flows.purge_expired(session, services.clock.now(), EXPIRED_FLOWS_KEPT)
     log.info("timeline: agendas synced; %d old flows forgotten", purged)
     await rebuild_jobs(application)
+    # Field reports (issue 13): escalation jobs from the open cases; cases still unposted.
+    await rebuild_field_jobs(application)
+    await resume_posting(application)
     assert application.job_queue is not None
     start_sync(application.job_queue)
     start_agenda_sync(application.job_queue)
@@ -90,6 +98,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(siaran.typed_input_handlers(), group=-1)
     # Before that: the answer an official is typing to a resident's question (/pertanyaan).
     application.add_handlers(questions.typed_input_handlers(), group=-2)
+    # Before those: a field report's typed steps, photos and location (/lapor), and the note
+    # an official types to close a case; each consumes a message only when its flow awaits it.
+    application.add_handlers(field_reports.typed_input_handlers(), group=-4)
+    application.add_handlers(posko.typed_input_handlers(), group=-3)
     for module in (
         # Acknowledgement presses first: they must be answered at once, before anything slow.
         acks,
@@ -98,6 +110,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         officials_admin,
         audit,
         reports,
+        # Field reports and the posko (issue 13): their own commands and press kinds.
+        field_reports,
+        posko,
+        lapangan,
         onboarding,
         topics,
         # Its private .toml document handler before the TPS registry's (any document).

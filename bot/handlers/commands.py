@@ -39,7 +39,7 @@ GROUPS = [
 ]
 GROUP_ADMINS = [
     *GROUPS,
-    *((name, f"ui.perintah.di_grup.{name}") for name in ("daftar", "berhenti", "topik")),
+    *((name, f"ui.perintah.di_grup.{name}") for name in ("daftar", "berhenti", "topik", "lapor")),
 ]
 OFFICIALS = [
     *PRIVATE,
@@ -60,6 +60,7 @@ OFFICIALS = [
             "undang",
             "cekgrup",
             "agenda",
+            "lapangan",
         )
     ),
 ]

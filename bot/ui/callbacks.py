@@ -153,6 +153,12 @@ QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
 # /jadwal's pages: jd:<page>, the schedule is paged instead of cut.
 SCHEDULE_PAGE = kind("jd", ("page", r"[0-9]{1,5}"))
+# /lapor: lp:<token>:<step>[:<value>…], a leader's report from the field (one flow per person).
+FIELD_REPORT = kind("lp", TOKEN, STEP, rest=True, unknown="ui.lapor.tombol_tidak_dikenali")
+# The posko's buttons on a case: ps:<action>:<case> (t take, d done, r refer, v view).
+POSKO = kind(
+    "ps", ("action", r"[tdrv]"), ("case", r"[0-9]{1,9}"), unknown="ui.posko.tombol_tidak_dikenali"
+)
 
 
 async def answer(

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from ..entities import find_entities
+from ..media import image_size
 from ..models import GROUP_ANONYMOUS_BOT_ID, CallbackQuery, Chat, Message, User
 from .state import WorldState
 
@@ -53,6 +54,55 @@ class UserActions(WorldState):
         if caption:
             message.caption = caption
             message.caption_entities = find_entities(caption) or None
+        self._deliver_message(message)
+        return message
+
+    def user_sends_photo(
+        self,
+        user: User,
+        chat: Chat | User | int | None,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        reply_to: Message | int | None = None,
+    ) -> Message:
+        """A photo as Telegram delivers one: PhotoSize entries, the largest last; the bot may
+        send it on by its file_id."""
+        target = self.chats[user.id] if chat is None else self.chat(chat)
+        self._check_can_post(user, target)
+        size = image_size(data)
+        if size is None:
+            raise ValueError("a photo must be a PNG, JPEG, GIF or WebP image")
+        stored = self.store_file(data, None, "image/jpeg", kind="photos")
+        message = self._user_message(user, target, reply_to, None)
+        message.photo = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": size[0],
+                "height": size[1],
+                "file_size": len(data),
+            }
+        ]
+        if caption:
+            message.caption = caption
+            message.caption_entities = find_entities(caption) or None
+        self._deliver_message(message)
+        return message
+
+    def user_sends_location(
+        self,
+        user: User,
+        chat: Chat | User | int | None,
+        latitude: float,
+        longitude: float,
+        *,
+        reply_to: Message | int | None = None,
+    ) -> Message:
+        target = self.chats[user.id] if chat is None else self.chat(chat)
+        self._check_can_post(user, target)
+        message = self._user_message(user, target, reply_to, None)
+        message.location = {"latitude": latitude, "longitude": longitude}
         self._deliver_message(message)
         return message
 

@@ -79,6 +79,7 @@ async def test_hapusdata_deletes_one_persons_data_after_confirmation(kentongan: 
         "acknowledgements": 2,
         "resident_questions": 0,
         "flow_states": 0,
+        "field_reports": 0,
     }
 
     again = await h.say(siti, "/hapusdata")
@@ -115,6 +116,7 @@ async def test_retention_deletes_after_the_period_and_is_audited(kentongan: Harn
         "acknowledgements": 3,
         "resident_questions": 0,
         "flow_states": 0,
+        "field_reports": 0,
     }
     await retention_job(context)  # daily: the next run finds nothing and audits nothing
     assert len(await _audit(h, "privacy.retention")) == 1
