@@ -81,7 +81,7 @@ def test_a_very_long_typed_form_is_cut_before_it_is_read() -> None:
     parsed = parse_registration(essay, regions)
     assert parsed.error is not None and parsed.registration is None
     assert parse_registration(essay + " sumbersari", regions) == parsed
-    assert parse_registration(essay[: MAX_TYPED], regions) == parsed
+    assert parse_registration(essay[:MAX_TYPED], regions) == parsed
     assert MAX_TYPED <= 200
 
 
