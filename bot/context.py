@@ -7,6 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Services
+from domain.inbox_notices import NoticeThrottle
 
 
 class BotData:
@@ -16,6 +17,8 @@ class BotData:
         self.services: Services | None = None
         # bot.instance.Instance when run as `python -m bot run` (role, lease, engine state).
         self.instance: Any = None
+        # When each official was last told of questions in their inbox (bot.question_notices).
+        self.inbox_notices = NoticeThrottle()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -27,6 +27,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.handlers.residents import flood_limited, menu_markup, send_answer
+from bot.question_notices import notify_officials
 from bot.ui import callbacks
 from domain import places
 from domain import questions as inbox_domain
@@ -144,6 +145,9 @@ async def resident_button(update: Update, context: BotContext) -> None:
             await send_answer(query.message, context, Intent.NETRAL)
             return
         if isinstance(result, inbox_domain.Forwarded):
+            # Before the resident's confirmation: once they read it, the officials were told
+            # (or will be at their interval's end).
+            await notify_officials(context, question_id)
             text = _render(context, "pertanyaan.diteruskan")
         elif result is inbox_domain.Refusal.LIMIT:
             text = _render(context, "pertanyaan.batas", jumlah=inbox_domain.FORWARDS_PER_WINDOW)
