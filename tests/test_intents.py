@@ -185,6 +185,13 @@ def test_unknown_rows_never_get_a_factual_intent_with_high_confidence() -> None:
         ("Cuma punya IKD di HP", Intent.SYARAT),  # "HP" inside an ID question
         ("makasih, kapan nyoblos?", Intent.KAPAN),  # thanks yields to the question
         ("matur nuwun", Intent.TERIMA_KASIH),
+        # the blind v3 batch's wrong topics, as classes rather than sentences
+        ("sembako kok mahal sekarang", Intent.UNKNOWN),  # a price, not a gift: not POLITIK_UANG
+        ("ada yang bagi-bagi minyak goreng", Intent.POLITIK_UANG),  # given: it is
+        ("minyak goreng langka gara-gara pilkada?", Intent.UNKNOWN),  # "langka" is not "langkah"
+        ("ibu saya tidak bisa melihat surat suara", Intent.PENDAMPING),  # not CARA
+        ("calon mana yang didukung pak camat?", Intent.NETRAL),  # asked, not reported: not LAPOR
+        ("lurah mendukung calon, lapor ke mana?", Intent.LAPOR),  # reported
     ],
 )
 def test_conflicts(text: str, expected: Intent) -> None:
