@@ -146,8 +146,11 @@ async def resident_button(update: Update, context: BotContext) -> None:
             return
         if isinstance(result, inbox_domain.Forwarded):
             # Before the resident's confirmation: once they read it, the officials were told
-            # (or will be at their interval's end).
-            await notify_officials(context, question_id)
+            # (or will be at their interval's end). The question is in the inbox either way.
+            try:
+                await notify_officials(context, question_id)
+            except Exception:
+                log.exception("telling officials of question %s failed", question_id)
             text = _render(context, "pertanyaan.diteruskan")
         elif result is inbox_domain.Refusal.LIMIT:
             text = _render(context, "pertanyaan.batas", jumlah=inbox_domain.FORWARDS_PER_WINDOW)
