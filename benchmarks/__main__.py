@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 DEFAULT = "broadcast"
-_HELPERS = frozenset({"sandbox_process"})
+_HELPERS = frozenset({"sandbox_process", "seed"})
 
 
 def available() -> list[str]:

@@ -39,8 +39,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
 from benchmarks.sandbox_process import SandboxProcess, Setup, Tally, Target, run_in_process
 from sandbox import Limits
 
@@ -49,7 +47,6 @@ TEXT = (
     "Rabu, 27 November 2024, TPS buka pukul 07.00–13.00 WIB. "
     "Bawa KTP-el dan undangan (C Pemberitahuan), ajak keluarga datang ke TPS."
 )
-KELURAHAN = "35.73.05.1005"
 SENDERS = ("loop", "ptb", "engine")
 SENDER_NAMES = {
     "loop": "plain loop, 1 retry on 429",
@@ -233,17 +230,11 @@ async def engine_sender(
     target: Target, options: Options, db_dir: Path | None = None
 ) -> ClientResult:
     """kentongan's BroadcastEngine on a fresh SQLite file, the way bot/app.py builds it."""
+    from benchmarks.seed import add_broadcast, add_groups
     from bot.http_sender import TelegramSender, broadcast_bot
     from bot.notify import ack_label
     from bot.storage import open_storage
-    from db.models import (
-        Broadcast,
-        BroadcastSource,
-        BroadcastStatus,
-        DeliveryStatus,
-        Group,
-        GroupLevel,
-    )
+    from db.models import DeliveryStatus
     from domain.groups import GROUP_DIRECTORY
     from scheduler.clock import SystemClock
     from scheduler.engine import BroadcastEngine
@@ -255,41 +246,8 @@ async def engine_sender(
             f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", frozenset(), now
         )
         async with sessions.begin() as session:
-            # In slices, so that the setup does not set the process's peak RSS.
-            for first in range(0, len(target.chat_ids), 5000):
-                await session.execute(
-                    insert(Group),
-                    [
-                        {
-                            "chat_id": chat_id,
-                            "title": f"RW {i + 1:05d}",
-                            "chat_type": "supergroup",
-                            "level": GroupLevel.RW,
-                            "kelurahan_code": KELURAHAN,
-                            "rw": i + 1,
-                            "active": True,
-                            "subscribed": True,
-                            "subscribed_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for i, chat_id in enumerate(
-                            target.chat_ids[first : first + 5000], start=first
-                        )
-                    ],
-                )
-            broadcast = Broadcast(
-                source=BroadcastSource.CUSTOM,
-                text=TEXT,
-                audience="all",
-                scheduled_at=now,
-                expires_at=now + timedelta(hours=1),
-                status=BroadcastStatus.SCHEDULED,
-                created_at=now,
-            )
-            session.add(broadcast)
-            await session.flush()
-            broadcast_id = broadcast.id
+            await add_groups(session, target.chat_ids, now)
+            broadcast_id = await add_broadcast(session, TEXT, now)
         tuning: dict[str, Any] = {"rate": options.rate, "workers": options.workers}
         if options.claim_batch is not None:
             tuning["claim_batch"] = options.claim_batch

@@ -31,12 +31,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert
 
+from benchmarks.seed import add_groups
 from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
 from bot.storage import open_storage
-from db.models import Group, GroupLevel, ReachOutcome
+from db.models import ReachOutcome
 from domain import preflight
 from sandbox import BotApiServer, Limits, Member, SandboxConfig
 from scheduler.clock import SystemClock
@@ -100,24 +100,7 @@ async def cell(name: str, groups: int, rate: float | None, limit: float) -> Cell
         async with BotApiServer(config) as server:
             ids = populate(server, groups)
             async with sessions.begin() as session:
-                await session.execute(
-                    insert(Group),
-                    [
-                        {
-                            "chat_id": chat_id,
-                            "title": f"RW {i + 1:05d}",
-                            "chat_type": "supergroup",
-                            "level": GroupLevel.RW,
-                            "kelurahan_code": "35.73.05.1005",
-                            "rw": i % 40 + 1,
-                            "active": True,
-                            "subscribed": True,
-                            "created_at": NOW,
-                            "updated_at": NOW,
-                        }
-                        for i, chat_id in enumerate(ids)
-                    ],
-                )
+                await add_groups(session, ids, NOW, rw=lambda i: i % 40 + 1)
             bot = broadcast_bot(server.token, server.api_url, server.file_url, preflight.WORKERS)
             # No pacer: a rate no server reaches; the 429 pauses still apply (what PTB's
             # AIORateLimiter would do, at best).

@@ -38,18 +38,17 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from sandbox import BotApiServer, Fault, Limits, Member, SandboxConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "<b>Pengingat Pilkada</b>\nRabu, 27 November 2024, TPS buka pukul 07.00–13.00 WIB."
-KELURAHAN = "35.73.05.1005"
 
 
 # -- the server in its own process, driven over a pipe -----------------------------------------
@@ -202,42 +201,15 @@ class Server:
 
 
 async def _seed(url: str, chat_ids: tuple[int, ...]) -> tuple[Any, Any, int]:
+    from benchmarks.seed import add_broadcast, add_groups
     from bot.storage import open_storage
-    from db.models import Broadcast, BroadcastSource, BroadcastStatus, Group, GroupLevel
 
     now = datetime.now(UTC)
     engine, sessions = await open_storage(url, frozenset({1}), now)
     async with sessions.begin() as session:
-        await session.execute(
-            insert(Group),
-            [
-                {
-                    "chat_id": chat_id,
-                    "title": f"RW {i + 1:05d}",
-                    "chat_type": "supergroup",
-                    "level": GroupLevel.RW,
-                    "kelurahan_code": KELURAHAN,
-                    "rw": i + 1,
-                    "active": True,
-                    "subscribed": True,
-                    "subscribed_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i, chat_id in enumerate(chat_ids)
-            ],
-        )
-        broadcast = Broadcast(
-            source=BroadcastSource.CUSTOM,
-            text=TEXT,
-            audience="all",
-            scheduled_at=now,
-            expires_at=now + timedelta(hours=1),
-            status=BroadcastStatus.SCHEDULED,
-            created_at=now,
-        )
-        session.add(broadcast)
-    return engine, sessions, broadcast.id
+        await add_groups(session, chat_ids, now)
+        broadcast_id = await add_broadcast(session, TEXT, now)
+    return engine, sessions, broadcast_id
 
 
 async def _states(sessions: Any, broadcast_id: int) -> dict[str, Any]:

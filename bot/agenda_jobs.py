@@ -16,7 +16,8 @@ from bot.agenda_cli import AGENDAS_DIR
 from bot.context import BotContext
 from bot.services import Services
 from domain.agendas import install_bundled, read_bundled, sync_all
-from scheduler.timeline import SyncReport, load_timeline
+from scheduler.agenda import SyncReport
+from scheduler.timeline import load_timeline
 
 log = logging.getLogger(__name__)
 

@@ -118,7 +118,7 @@ def _messages_argv(argv: list[str]) -> list[str]:
 PASSTHROUGH = {
     "messages": ("messages.cli", "check or show library messages"),
     "sandbox": ("sandbox.cli", "run the local Bot API server"),
-    "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps.py)"),
+    "import-tps": ("bot.tps_cli", "load the TPS registry from a CSV (see domain/tps_registry.py)"),
     "report": ("bot.report_cli", "delivery and acknowledgement reports: text, csv or png"),
     "questions": (
         "bot.questions_cli",

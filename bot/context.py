@@ -7,6 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Services
+from domain.inbox_notices import NoticeThrottle
 
 
 class BotData:
@@ -18,6 +19,8 @@ class BotData:
         self.instance: Any = None
         # bot.field_posting.Poster: the tasks posting field cases into each posko.
         self.field_poster: Any = None
+        # When each official was last told of questions in their inbox (bot.question_notices).
+        self.inbox_notices = NoticeThrottle()
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

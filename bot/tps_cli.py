@@ -1,4 +1,4 @@
-"""`python -m bot import-tps FILE`: load the TPS registry from a CSV (see domain/tps.py).
+"""`python -m bot import-tps FILE`: load the TPS registry from a CSV (see domain/tps_registry.py).
 
 Every kelurahan named in the file gets exactly the TPS the file lists; other kelurahan keep
 theirs. A bad row stops the whole import, and every bad row is printed with its line number.
@@ -14,7 +14,7 @@ from bot.settings import SettingsError, load_settings
 from bot.storage import run_job
 from db.engine import SessionFactory
 from domain.places import load_regions
-from domain.tps import ImportReport, RegistryRejected, import_registry
+from domain.tps_registry import ImportReport, RegistryRejected, import_registry
 from election.profile import ElectionProfile
 from scheduler.clock import SystemClock
 

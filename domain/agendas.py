@@ -25,10 +25,10 @@ from domain.officials import Actor, PermissionDenied
 from domain.reports import AD_HOC_AGENDA
 from election.profile import ElectionProfile
 from messages.library import Library
-from scheduler.agenda import PAUSED_REASON, Agenda, election_agenda, sync_agendas
+from scheduler.agenda import PAUSED_REASON, Agenda, SyncReport, election_agenda, sync_agendas
 from scheduler.agenda_file import AgendaProblem, AgendaRejected, parse_agenda
 from scheduler.audience import Audience
-from scheduler.timeline import SyncReport, Timeline
+from scheduler.timeline import Timeline
 
 log = logging.getLogger(__name__)
 

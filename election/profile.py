@@ -36,6 +36,9 @@ class Contest(_Strict):
     name: str
     short_name: str
     ballot_colour: str = ""
+    # The province's own contest (a Pilgub): voters who moved in from another kabupaten/kota
+    # of the province still vote in it, and the province's KPU recapitulates it.
+    provincial: bool = False
 
 
 class Voting(_Strict):
@@ -67,6 +70,7 @@ class MasaTenang(_Strict):
 
 class Results(_Strict):
     recap_start: date | None = None
+    plenary: date | None = None  # the city KPU's recapitulation plenary
     announcement: date | None = None
 
 
@@ -74,8 +78,11 @@ class References(_Strict):
     dpt_check_url: str
     voter_report_url: str = ""
     kpu_name: str
+    kpu_province_name: str = ""  # required when a contest is provincial
     bawaslu_name: str
     bawaslu_report: str
+    # Who answers residents' questions in the bot's name ("Petugas Pemkot Malang").
+    government_name: str = ""
 
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -151,6 +158,7 @@ class ElectionProfile(_Strict):
     short_name: str
     region_code: str = Field(pattern=r"^\d{2}(\.\d{2}){0,3}(\.\d{4})?$")
     region_name: str
+    province_name: str = ""  # required when a contest is provincial
     timezone: str
     timezone_label: str
     election_day: date
@@ -177,6 +185,22 @@ class ElectionProfile(_Strict):
         if self.masa_tenang.end >= self.election_day:
             raise ValueError("masa_tenang must end before election_day")
         return self
+
+    @model_validator(mode="after")
+    def _province_named(self) -> ElectionProfile:
+        provincial = [c.key for c in self.contests if c.provincial]
+        if len(provincial) > 1:
+            raise ValueError(f"only one contest can be provincial, not {provincial}")
+        if provincial and not (self.province_name and self.references.kpu_province_name):
+            raise ValueError(
+                f"contest {provincial[0]!r} is provincial: set province_name and "
+                "references.kpu_province_name"
+            )
+        return self
+
+    @property
+    def provincial_contest(self) -> Contest | None:
+        return next((c for c in self.contests if c.provincial), None)
 
     @property
     def terms_path(self) -> Path | None:

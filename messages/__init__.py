@@ -11,6 +11,8 @@ placeholder                  value (Kota Malang profile)
 ``election_name``            Pilkada Serentak 2024
 ``election_short``           Pilkada
 ``region_name``              Kota Malang
+``province_name``            Jawa Timur (only with a provincial contest)
+``province_contest``         Pilgub Jatim (the provincial contest's short name)
 ``contests``                 Pilgub Jatim dan Pilwali Kota Malang
 ``contests_full``            Pemilihan Gubernur … Jawa Timur dan Pemilihan Wali Kota … Malang
 ``ballot_count``             dua
@@ -31,10 +33,13 @@ placeholder                  value (Kota Malang profile)
 ``masa_tenang_end``          Selasa, 26 November 2024
 ``masa_tenang_range``        24–26 November 2024
 ``recap_start``              Kamis, 28 November 2024
+``recap_plenary``            Selasa, 3 Desember 2024 (the city KPU's recapitulation plenary)
 ``results_announcement``     Minggu, 15 Desember 2024
 ``dpt_check_url`` / ``_host``    https://cekdptonline.kpu.go.id / cekdptonline.kpu.go.id
 ``voter_report_url`` / ``_host`` https://laporpemilih.kpu.go.id / laporpemilih.kpu.go.id
 ``kpu_name``                 KPU Kota Malang
+``kpu_province_name``        KPU Provinsi Jawa Timur (only with a provincial contest)
+``government_name``          Pemkot Malang (residents' questions are answered in this name)
 ``bawaslu_name``             Bawaslu Kota Malang
 ``bawaslu_report``           the profile's sentence on how to report to Bawaslu
 ``today``                    today in the election's zone, e.g. Senin, 25 November 2024

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from messages.context import PLACEHOLDERS
+from messages.context import PLACEHOLDERS, PROVINCIAL_PLACEHOLDERS, build_context
 from messages.library import Library, Message, Problem
 from messages.neutrality import TermSet, check_text, guard_for
 from messages.render import RenderError, placeholders, render
@@ -22,7 +22,9 @@ __all__ = [
     "check_library",
     "check_message",
     "invites_to_tps",
+    "profile_facts",
     "sample_nows",
+    "written_out",
 ]
 
 #: Time variants of a message (``jawab.netral.selesai``) used after the polls close.
@@ -39,6 +41,66 @@ _INVITATIONS = (
     re.compile(r"\bjangan\s+golput\b", re.IGNORECASE),
     re.compile(r"\bbelum\s+mencoblos\b", re.IGNORECASE),
 )
+
+
+# The election's facts a message must take from the profile, never write out: a re-vote or
+# the next election is another profile, and the library must follow it.
+_FACTS = (
+    "election_name",
+    "region_name",
+    "province_name",
+    "province_contest",
+    "election_day",
+    "election_date",
+    "eve_day",
+    "tz_label",
+    "tps_hours",
+    "dpk_hours",
+    "masa_tenang_start",
+    "masa_tenang_end",
+    "masa_tenang_range",
+    "pindah_deadline",
+    "dpt_check_host",
+    "voter_report_host",
+    "kpu_name",
+    "kpu_province_name",
+    "bawaslu_name",
+    "government_name",
+)
+
+
+def profile_facts(profile: ElectionProfile) -> dict[str, str]:
+    """Each fact of the profile a message could write out literally, by its placeholder."""
+    context = build_context(profile, profile.polls_open_at)
+    facts = {name: context[name] for name in _FACTS if context[name]}
+    results = profile.results
+    for name, value in (
+        ("recap_start", results.recap_start),
+        ("recap_plenary", results.plenary),
+        ("results_announcement", results.announcement),
+    ):
+        if value is not None:
+            facts[name] = context[name]
+    for contest in profile.contests:
+        short = "province_contest" if contest.provincial else "contests"
+        facts[f"{short}:{contest.key}"] = contest.short_name
+        facts[f"contests_full:{contest.key}"] = contest.name
+    return facts
+
+
+def written_out(text: str, facts: dict[str, str]) -> list[tuple[str, str]]:
+    """(placeholder, value) for every profile value the raw text writes instead of naming;
+    the longest first, and not again for a value inside it ("Jawa Timur" in "KPU Provinsi
+    Jawa Timur")."""
+    found: list[tuple[str, str]] = []
+    taken: list[range] = []
+    for name, value in sorted(facts.items(), key=lambda item: -len(item[1])):
+        for match in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text):
+            if not any(match.start() in span for span in taken):
+                taken.append(range(match.start(), match.end()))
+                if (entry := (name.partition(":")[0], value)) not in found:
+                    found.append(entry)
+    return found
 
 
 def invites_to_tps(text: str) -> list[str]:
@@ -97,6 +159,14 @@ def check_message(
     for name in message.params:
         if name in PLACEHOLDERS:
             add(f"params {name!r} sudah disediakan profil; hapus dari params")
+    for name, value in written_out(message.text, profile_facts(profile)):
+        add(f"menulis {value!r} langsung; pakai {{{name}}} dari profil")
+    provincial = sorted(PROVINCIAL_PLACEHOLDERS & set(names))
+    if provincial and profile.provincial_contest is None:
+        add(
+            f"placeholder {{{provincial[0]}}} menyebut pemilihan provinsi, tetapi profil "
+            f"{profile.key} tidak punya pemilihan provinsi (provincial = true)"
+        )
     if reasons:
         return [Problem(message.key, r) for r in reasons]
 

@@ -20,12 +20,18 @@ if TYPE_CHECKING:
 LOCALE = "id"
 DAY_FORMAT = "EEEE, d MMMM y"
 
+#: The placeholders that speak of a provincial contest: empty, and refused by the message
+#: check, for an election that has none (a re-vote of the city's contest alone).
+PROVINCIAL_PLACEHOLDERS = frozenset({"province_name", "province_contest", "kpu_province_name"})
+
 #: Every placeholder the profile provides, with what it holds (example from the Kota Malang
 #: profile). Messages may also declare ``params``: values the caller passes in ``extra``.
 PLACEHOLDERS: dict[str, str] = {
     "election_name": "nama pemilihan — 'Pilkada Serentak 2024'",
     "election_short": "nama singkat — 'Pilkada'",
     "region_name": "wilayah — 'Kota Malang'",
+    "province_name": "provinsi — 'Jawa Timur' (hanya bila ada pemilihan provinsi)",
+    "province_contest": "pemilihan provinsi, nama singkat — 'Pilgub Jatim' (hanya bila ada)",
     "contests": "daftar pemilihan, nama singkat — 'Pilgub Jatim dan Pilwali Kota Malang'",
     "contests_full": "daftar pemilihan, nama lengkap — 'Pemilihan Gubernur … dan Pemilihan …'",
     "ballot_count": "jumlah surat suara, dengan huruf — 'dua'",
@@ -50,6 +56,8 @@ PLACEHOLDERS: dict[str, str] = {
     "masa_tenang_range": "rentang masa tenang — '24–26 November 2024'",
     "recap_start": "awal rekapitulasi — 'Kamis, 28 November 2024' (tanpa nilai: "
     "'setelah penghitungan di TPS')",
+    "recap_plenary": "rapat pleno rekapitulasi KPU kota — 'Selasa, 3 Desember 2024' (tanpa "
+    "nilai: 'sesuai jadwal resmi KPU')",
     "results_announcement": "pengumuman hasil resmi — 'Minggu, 15 Desember 2024' (tanpa nilai: "
     "'sesuai jadwal resmi KPU')",
     "dpt_check_url": "situs cek DPT — 'https://cekdptonline.kpu.go.id'",
@@ -58,6 +66,9 @@ PLACEHOLDERS: dict[str, str] = {
     "situs cek DPT)",
     "voter_report_host": "situs lapor pemilih tanpa https:// — 'laporpemilih.kpu.go.id'",
     "kpu_name": "'KPU Kota Malang'",
+    "kpu_province_name": "'KPU Provinsi Jawa Timur' (hanya bila ada pemilihan provinsi)",
+    "government_name": "yang menjawab warga atas nama bot — 'Pemkot Malang' (tanpa nilai: "
+    "'Pemerintah Kota Malang', dari wilayah)",
     "bawaslu_name": "'Bawaslu Kota Malang'",
     "bawaslu_report": "kalimat cara melapor ke Bawaslu, dari profil",
     "today": "hari ini menurut jam (zona pemilihan) — 'Senin, 25 November 2024'",
@@ -199,10 +210,13 @@ def build_context(profile: ElectionProfile, now: datetime) -> dict[str, str]:
     refs = profile.references
     results = profile.results
     voter_report_url = refs.voter_report_url or refs.dpt_check_url
+    provincial = profile.provincial_contest
     context = {
         "election_name": profile.name,
         "election_short": profile.short_name,
         "region_name": profile.region_name,
+        "province_name": profile.province_name,
+        "province_contest": provincial.short_name if provincial else "",
         "contests": join_words(c.short_name for c in profile.contests),
         "contests_full": join_words(c.name for c in profile.contests),
         "ballot_count": number_word(len(profile.contests)),
@@ -232,6 +246,9 @@ def build_context(profile: ElectionProfile, now: datetime) -> dict[str, str]:
             if results.recap_start
             else "setelah penghitungan di TPS"
         ),
+        "recap_plenary": (
+            format_day(results.plenary) if results.plenary else "sesuai jadwal resmi KPU"
+        ),
         "results_announcement": (
             format_day(results.announcement) if results.announcement else "sesuai jadwal resmi KPU"
         ),
@@ -240,6 +257,8 @@ def build_context(profile: ElectionProfile, now: datetime) -> dict[str, str]:
         "voter_report_url": voter_report_url,
         "voter_report_host": _host(voter_report_url),
         "kpu_name": refs.kpu_name,
+        "kpu_province_name": refs.kpu_province_name,
+        "government_name": refs.government_name or f"Pemerintah {profile.region_name}",
         "bawaslu_name": refs.bawaslu_name,
         "bawaslu_report": refs.bawaslu_report,
         "today": format_day(now.astimezone(profile.tz).date()),

@@ -23,7 +23,7 @@ from db.models import Broadcast, BroadcastSource, BroadcastStatus
 from election.profile import ElectionProfile
 from scheduler.audience import Audience
 from scheduler.recurrence import Recurrence, parse_duration, relative_at
-from scheduler.timeline import SyncReport, Timeline
+from scheduler.timeline import Timeline
 
 ELECTION_ANCHOR = "pemilihan"
 RECUR_WINDOW = timedelta(days=35)  # a monthly step always has its next occurrence planned
@@ -158,6 +158,13 @@ def election_agenda(timeline: Timeline, profile: ElectionProfile) -> Agenda:
 # -- into the database -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SyncReport:
+    created: int
+    updated: int
+    unchanged: int
+
+
 async def sync_agendas(
     session: AsyncSession,
     agendas: Sequence[Agenda],
@@ -168,9 +175,9 @@ async def sync_agendas(
 ) -> SyncReport:
     """One broadcast row per planned step; re-running never duplicates.
 
-    As with the timeline, an edited step updates its broadcast only while that broadcast has
-    not started. A paused agenda gets no new rows (pausing set its waiting ones aside); a step
-    removed from its agenda has its waiting broadcasts cancelled.
+    An edited step updates its broadcast only while that broadcast has not started: what went
+    out is history and stays as it was. A paused agenda gets no new rows (pausing set its
+    waiting ones aside); a step removed from its agenda has its waiting broadcasts cancelled.
     """
     existing = {
         b.timeline_key: b

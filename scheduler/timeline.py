@@ -1,4 +1,5 @@
-"""The timeline: reminders keyed to election day ("H-1 19.00"), turned into broadcast rows."""
+"""The timeline: reminders keyed to election day ("H-1 19.00"), read and checked; the election
+agenda (``scheduler.agenda.election_agenda``) turns them into broadcast rows."""
 
 from __future__ import annotations
 
@@ -8,10 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.models import Broadcast, BroadcastSource, BroadcastStatus
 from election.profile import ElectionProfile
 from scheduler.audience import Audience, AudienceError
 
@@ -97,63 +94,3 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
     if not entries:
         raise TimelineError(f"timeline {path} has no [[entry]]")
     return Timeline(election=str(raw["election"]), entries=tuple(entries))
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    created: int
-    updated: int
-    unchanged: int
-
-
-async def sync_timeline(
-    session: AsyncSession, timeline: Timeline, profile: ElectionProfile, now: datetime
-) -> SyncReport:
-    """Make one broadcast row per entry; re-running never duplicates.
-
-    An edited entry updates its broadcast only while that broadcast has not started: what went
-    out is history and stays as it was.
-    """
-    existing = {
-        b.timeline_key: b
-        for b in (
-            await session.scalars(
-                select(Broadcast).where(Broadcast.source == BroadcastSource.TIMELINE)
-            )
-        ).all()
-    }
-    created = updated = unchanged = 0
-    for entry in timeline.entries:
-        key = entry.broadcast_key(profile)
-        scheduled_at = parse_relative(entry.at, profile)
-        expires_at = parse_relative(entry.expires, profile) if entry.expires else None
-        audience = Audience.parse(entry.audience).spec()
-        values = {
-            "message_key": entry.message_key,
-            "audience": audience,
-            "scheduled_at": scheduled_at,
-            "expires_at": expires_at,
-            "priority": entry.priority,
-        }
-        broadcast = existing.get(key)
-        if broadcast is None:
-            session.add(
-                Broadcast(
-                    source=BroadcastSource.TIMELINE,
-                    timeline_key=key,
-                    status=BroadcastStatus.SCHEDULED,
-                    created_at=now,
-                    **values,
-                )
-            )
-            created += 1
-        elif broadcast.status is BroadcastStatus.SCHEDULED and any(
-            getattr(broadcast, name) != value for name, value in values.items()
-        ):
-            for name, value in values.items():
-                setattr(broadcast, name, value)
-            updated += 1
-        else:
-            unchanged += 1
-    await session.flush()
-    return SyncReport(created, updated, unchanged)

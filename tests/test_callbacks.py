@@ -3,7 +3,9 @@ and every handler of a press is registered with its kind's pattern."""
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from telegram.ext import CallbackQueryHandler
@@ -13,17 +15,23 @@ from bot.settings import Settings
 from bot.ui import callbacks
 from bot.ui.callbacks import (
     ACK,
+    AGENDA,
     APPROVAL,
     BROADCAST_DRAFT,
+    ERASE,
     MENU,
+    QUESTION,
     REGISTRATION,
     REPORT,
+    TOPIC,
     TPS_LOOKUP,
     CallbackDataError,
 )
 from domain.answers import MENU as MENU_ENTRIES
 from messages.library import default_library
 from scheduler.engine import ack_callback_data
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_kinds_have_distinct_prefixes_and_answers_in_the_library() -> None:
@@ -46,6 +54,12 @@ def test_kinds_have_distinct_prefixes_and_answers_in_the_library() -> None:
         (TPS_LOOKUP, ("t", "35.73.05.1005", 30, 0)),
         (REPORT, ("n!", 7)),
         (REPORT, ("d",)),
+        (AGENDA, ("p", "kerja-bakti-bulanan")),
+        (AGENDA, ("v", "a" * 48)),
+        (ERASE, ("batal",)),
+        (QUESTION, ("l", 41, "35.73.05.1005")),
+        (QUESTION, ("a", 41)),
+        (TOPIC, ("kesehatan",)),
     ],
 )
 def test_build_then_parse_gives_the_values_back(
@@ -112,3 +126,47 @@ def test_every_press_handler_uses_a_declared_kind_and_one_catches_the_rest() -> 
     patterns = [h.pattern.pattern if h.pattern is not None else None for h in handlers]
     assert patterns[-1] is None  # the catch-all, last
     assert sorted(patterns[:-1]) == sorted(k.pattern for k in callbacks.kinds())
+
+
+def hand_built_data(source: str) -> list[str]:
+    """String literals (an f-string's first part included) that start like a kind's data."""
+    starts = re.compile("^(?:" + "|".join(re.escape(k.prefix) for k in callbacks.kinds()) + "):")
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.body and isinstance(node.body[0], ast.Expr):
+                skip.add(id(node.body[0].value))  # a docstring may describe the data
+        elif isinstance(node, ast.JoinedStr):
+            skip.update(id(part) for part in node.values[1:])  # after a {…}: not a start
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and starts.match(node.value)
+    ]
+
+
+def test_the_hand_built_check_sees_data_written_by_hand() -> None:
+    source = """
+def keyboard(kept, topic):
+    '''q:f:<id> in a docstring is a description, not data.'''
+    PREFIX = "tp:"
+    rows = [InlineKeyboardButton("x", callback_data=f"q:f:{kept}")]
+    rows.append(InlineKeyboardButton("y", callback_data="hd:ya"))
+    rows.append(InlineKeyboardButton("z", callback_data=QUESTION.build("f", kept)))
+    return rows, f"{topic}: mode", "waktu: 07.00"
+"""
+    assert sorted(hand_built_data(source)) == ["hd:ya", "q:f:", "tp:"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "bot").rglob("*.py") if p.name != "callbacks.py"),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_handler_builds_callback_data_by_hand(path: Path) -> None:
+    """Data goes through KIND.build: its fields checked, its 64 bytes counted, its parser kept."""
+    assert hand_built_data(path.read_text(encoding="utf-8")) == []

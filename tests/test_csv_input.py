@@ -14,7 +14,7 @@ from domain import csv_file
 from domain.answers import looks_like_nik
 from domain.coverage import ListRejected, decode, parse_list
 from domain.regions import read_regions
-from domain.tps import MAX_ROWS, parse_registry
+from domain.tps_registry import MAX_ROWS, parse_registry
 
 NOW = datetime(2024, 11, 25, 1, 0, tzinfo=UTC)
 

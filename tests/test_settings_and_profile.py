@@ -85,6 +85,12 @@ def test_default_profile_is_pilkada_2024_kota_malang() -> None:
     assert profile.election_day == date(2024, 11, 27)
     assert profile.timezone == "Asia/Jakarta" and profile.region_code == "35.73"
     assert [c.key for c in profile.contests] == ["pilgub", "pilwali"]
+    assert profile.provincial_contest is profile.contests[0]
+    assert (profile.province_name, profile.references.kpu_province_name) == (
+        "Jawa Timur",
+        "KPU Provinsi Jawa Timur",
+    )
+    assert profile.results.plenary == date(2024, 12, 3)  # KPU Kota Malang's recap plenary
     assert profile.polls_open_at == datetime(2024, 11, 27, 0, 0, tzinfo=UTC)
     assert profile.polls_close_at == datetime(2024, 11, 27, 6, 0, tzinfo=UTC)
     assert profile.in_masa_tenang(datetime(2024, 11, 26, 16, 59, tzinfo=UTC))  # 23.59 WIB
@@ -119,6 +125,8 @@ def test_a_revote_is_a_file_not_code(tmp_path: Path) -> None:
         ("end = 2024-11-26", "end = 2024-11-28", "masa_tenang must end before"),
         ('name = "Pilkada Serentak 2024"', 'nama = "x"', "name"),
         ("election_day = 2024-11-27", "election_day = 27-11-2024", "not valid TOML"),
+        ('province_name = "Jawa Timur"\n', "", "'pilgub' is provincial: set province_name"),
+        ('kpu_province_name = "KPU Provinsi Jawa Timur"', "", "references.kpu_province_name"),
     ],
 )
 def test_bad_profiles_are_refused_clearly(tmp_path: Path, old: str, new: str, needle: str) -> None:

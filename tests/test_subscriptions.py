@@ -13,7 +13,8 @@ from db.models import AuditEntry, Group, GroupLevel
 from domain import registered
 from domain import subscriptions as subs
 from domain.regions import read_regions
-from domain.subscriptions import Registration, parse_registration
+from domain.registration_form import MAX_TYPED, parse_registration
+from domain.subscriptions import Registration
 
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)
 SUMBERSARI = "35.73.05.1005"
@@ -80,8 +81,8 @@ def test_a_very_long_typed_form_is_cut_before_it_is_read() -> None:
     parsed = parse_registration(essay, regions)
     assert parsed.error is not None and parsed.registration is None
     assert parse_registration(essay + " sumbersari", regions) == parsed
-    assert parse_registration(essay[: subs.MAX_TYPED], regions) == parsed
-    assert subs.MAX_TYPED <= 200
+    assert parse_registration(essay[:MAX_TYPED], regions) == parsed
+    assert MAX_TYPED <= 200
 
 
 def test_registration_levels_and_labels() -> None:

@@ -13,16 +13,8 @@ from db.engine import SessionFactory
 from db.models import AuditEntry, Tps, TpsArea
 from domain.places import load_regions
 from domain.regions import read_regions
-from domain.tps import (
-    RegistryRejected,
-    find_tps,
-    has_registry,
-    import_registry,
-    parse_numbers,
-    parse_registry,
-    rts_of,
-    rws_of,
-)
+from domain.tps import find_tps, has_registry, rts_of, rws_of
+from domain.tps_registry import RegistryRejected, import_registry, parse_numbers, parse_registry
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)

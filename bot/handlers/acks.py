@@ -227,7 +227,7 @@ class AckButtons:
                 _flush_counts,  # type: ignore[arg-type]
                 interval=self.config.tick,
                 first=self.config.tick,
-                name="ack:counts",
+                name="ack-counts",  # not "ack:…": that reads as callback data
                 data=self,
                 job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             )

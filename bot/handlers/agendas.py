@@ -1,15 +1,14 @@
 """/agenda in an official's private chat: agendas with their next steps, scoped to the official;
 city-wide admins pause, resume and preview.
 
-Callback data: ``ag:<action>:<agenda name>`` with action p (pause), r (resume), v (preview),
-a (approve an agenda's custom texts, by an admin other than the one who loaded it),
-declared once in ``AgendaButton``. Every press re-reads the official from the database.
+Callback data: ``callbacks.AGENDA`` (``ag:<action>:<agenda name>``) with action p (pause),
+r (resume), v (preview), a (approve an agenda's custom texts, by an admin other than the one
+who loaded it). Every press re-reads the official from the database.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -44,25 +43,9 @@ from scheduler.agenda_file import AgendaRejected
 from scheduler.timeline import load_timeline
 from scheduler.topics import TOPICS
 
-ACTIONS = {"p": "pause", "r": "resume", "v": "preview", "a": "approve"}
 
-
-@dataclass(frozen=True)
-class AgendaButton:
-    action: str
-    name: str
-
-    def data(self) -> str:
-        data = f"ag:{self.action}:{self.name}"
-        assert len(data.encode()) <= 64, data
-        return data
-
-    @classmethod
-    def parse(cls, data: str) -> AgendaButton | None:
-        parts = data.split(":", 2)
-        if len(parts) != 3 or parts[0] != "ag" or parts[1] not in ACTIONS or not parts[2]:
-            return None
-        return cls(parts[1], parts[2])
+def _button(label: str, action: str, name: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callbacks.AGENDA.build(action, name))
 
 
 def _text(context: BotContext, key: str, **extra: object) -> str:
@@ -125,27 +108,28 @@ async def _listing(context: BotContext, actor: Actor) -> tuple[str, InlineKeyboa
             if line.loaded_by != actor.user_id:
                 rows.append(
                     [
-                        InlineKeyboardButton(
+                        _button(
                             _text(context, "agenda_ui.tombol_setujui", nama=line.name),
-                            callback_data=AgendaButton("a", line.name).data(),
+                            "a",
+                            line.name,
                         ),
-                        InlineKeyboardButton(
+                        _button(
                             _text(context, "agenda_ui.tombol_pratinjau", nama=line.name),
-                            callback_data=AgendaButton("v", line.name).data(),
+                            "v",
+                            line.name,
                         ),
                     ]
                 )
         elif _may_run(actor):
-            toggle = AgendaButton("r", line.name) if line.paused else AgendaButton("p", line.name)
+            toggle = "r" if line.paused else "p"
             toggle_key = "agenda_ui.tombol_lanjut" if line.paused else "agenda_ui.tombol_jeda"
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        _text(context, toggle_key, nama=line.name), callback_data=toggle.data()
-                    ),
-                    InlineKeyboardButton(
+                    _button(_text(context, toggle_key, nama=line.name), toggle, line.name),
+                    _button(
                         _text(context, "agenda_ui.tombol_pratinjau", nama=line.name),
-                        callback_data=AgendaButton("v", line.name).data(),
+                        "v",
+                        line.name,
                     ),
                 ]
             )
@@ -185,27 +169,28 @@ async def agenda_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    button = AgendaButton.parse(query.data or "")
-    if button is None or not isinstance(query.message, Message):
+    press = callbacks.AGENDA.parse(query.data)
+    if press is None or not isinstance(query.message, Message):
         await query.answer(_text(context, "agenda_ui.tombol_lama"), show_alert=True)
         return
     actor = await _official(update, context)
     if actor is None:
         return
+    action, name = press["action"], press["name"]
     services = context.services
     now = services.clock.now()
     try:
-        if button.action == "v":
+        if action == "v":
             async with services.sessions() as session:
-                broadcast = await first_waiting(session, button.name)
+                broadcast = await first_waiting(session, name)
             if broadcast is None:
-                await query.answer(_text(context, "agenda_ui.tanpa_pratinjau", nama=button.name))
+                await query.answer(_text(context, "agenda_ui.tanpa_pratinjau", nama=name))
                 return
             local = broadcast.scheduled_at.astimezone(services.profile.tz)
             header = _text(
                 context,
                 "agenda_ui.pratinjau",
-                nama=button.name,
+                nama=name,
                 waktu=f"{local:%d/%m/%Y %H.%M} {services.profile.timezone_label}",
                 id=broadcast.id,
             )
@@ -217,21 +202,15 @@ async def agenda_button(update: Update, context: BotContext) -> None:
             raise PermissionDenied(_text(context, "agenda_ui.bukan_admin_kota"))
         timeline = load_timeline(services.settings.timeline_file, services.profile)
         async with services.sessions.begin() as session:
-            if button.action == "a":
-                count = await approve_agenda(
-                    session, actor, button.name, services.profile, timeline, now
-                )
-                answer = _text(
-                    context, "agenda_ui.sudah_dilanjutkan", nama=button.name, jumlah=count
-                )
-            elif button.action == "p":
-                count = await pause(session, actor, button.name, now)
-                answer = _text(context, "agenda_ui.sudah_dijeda", nama=button.name, jumlah=count)
+            if action == "a":
+                count = await approve_agenda(session, actor, name, services.profile, timeline, now)
+                answer = _text(context, "agenda_ui.sudah_dilanjutkan", nama=name, jumlah=count)
+            elif action == "p":
+                count = await pause(session, actor, name, now)
+                answer = _text(context, "agenda_ui.sudah_dijeda", nama=name, jumlah=count)
             else:
-                count = await resume(session, actor, button.name, services.profile, timeline, now)
-                answer = _text(
-                    context, "agenda_ui.sudah_dilanjutkan", nama=button.name, jumlah=count
-                )
+                count = await resume(session, actor, name, services.profile, timeline, now)
+                answer = _text(context, "agenda_ui.sudah_dilanjutkan", nama=name, jumlah=count)
     except (AgendaNotFound, PermissionDenied) as exc:
         await query.answer(str(exc), show_alert=True)
         return

@@ -25,7 +25,6 @@ from messages.render import render
 
 log = logging.getLogger(__name__)
 
-CONFIRM, CANCEL = "hd:ya", "hd:batal"
 JOB_ID = "privacy-retention"
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 
@@ -73,10 +72,12 @@ async def hapusdata(update: Update, context: BotContext) -> None:
         [
             [
                 InlineKeyboardButton(
-                    _render(services, "sistem.privasi.tombol_hapus"), callback_data=CONFIRM
+                    _render(services, "sistem.privasi.tombol_hapus"),
+                    callback_data=callbacks.ERASE.build("ya"),
                 ),
                 InlineKeyboardButton(
-                    _render(services, "sistem.privasi.tombol_batal"), callback_data=CANCEL
+                    _render(services, "sistem.privasi.tombol_batal"),
+                    callback_data=callbacks.ERASE.build("batal"),
                 ),
             ]
         ]
@@ -95,10 +96,11 @@ async def hapusdata_button(update: Update, context: BotContext) -> None:
     message = query.message
     # Only in the person's own private chat (the chat id is then their user id), and only the
     # two answers this button carries: anything else erases nothing.
-    if message is None or message.chat.id != user.id or callbacks.ERASE.parse(query.data) is None:
+    press = callbacks.ERASE.parse(query.data)
+    if message is None or message.chat.id != user.id or press is None:
         await callbacks.refuse(update, context, callbacks.ERASE.unknown)
         return
-    if query.data == CANCEL:
+    if press["answer"] == "batal":
         await query.answer()
         await query.edit_message_text(_render(services, "sistem.privasi.hapus_batal"))
         return

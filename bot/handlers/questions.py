@@ -1,9 +1,10 @@
 """The officials' inbox in Telegram: residents forward what the bot could not answer, officials
 answer with /pertanyaan, and the answer reaches the resident as "Petugas Pemkot Malang".
 
-Callback data (private chats only): `q:f:<id>` forward a draft, `q:c:<id>:<kecamatan>` pick the
-kecamatan, `q:l:<id>:<kelurahan or ->` pick the kelurahan (or skip) and forward, `q:a:<id>` an
-official starts answering. The domain is `domain.questions`; this module only talks Telegram.
+Callback data (private chats only, `callbacks.QUESTION`): `q:f:<id>` forward a draft,
+`q:c:<id>:<kecamatan>` pick the kecamatan, `q:l:<id>:<kelurahan or ->` pick the kelurahan (or
+skip) and forward, `q:a:<id>` an official starts answering. The domain is `domain.questions`;
+this module only talks Telegram.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.handlers.residents import flood_limited, menu_markup, send_answer
+from bot.question_notices import notify_officials
 from bot.ui import callbacks
 from domain import places
 from domain import questions as inbox_domain
@@ -76,7 +78,8 @@ async def offer(message: Message, context: BotContext) -> None:
         *markup.inline_keyboard,
         [
             InlineKeyboardButton(
-                _render(context, "pertanyaan.tombol_teruskan"), callback_data=f"q:f:{kept}"
+                _render(context, "pertanyaan.tombol_teruskan"),
+                callback_data=callbacks.QUESTION.build("f", kept),
             )
         ],
     ]
@@ -92,18 +95,27 @@ async def resident_button(update: Update, context: BotContext) -> None:
     """q:f / q:c / q:l: forwarding a draft, with an optional kecamatan and kelurahan."""
     query = update.callback_query
     assert query is not None
-    parts = (query.data or "").split(":")
     user = update.effective_user
-    if user is None or len(parts) < 3 or not parts[2].isdigit():
+    press = callbacks.QUESTION.parse(query.data)
+    if user is None or press is None:
         await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
         return
-    question_id = int(parts[2])
+    step, question_id, args = press["step"], press.number("question"), press.args
     services = context.services
-    skip = (_render(context, "pertanyaan.tombol_lewati"), f"q:l:{question_id}:-")
-    if parts[1] == "f":
+    skip = (
+        _render(context, "pertanyaan.tombol_lewati"),
+        callbacks.QUESTION.build("l", question_id, "-"),
+    )
+    if step == "f" and not args:
         async with services.sessions() as session:
             kecamatan = await places.kecamatan_list(session)
-        buttons = [(f"Kec. {name}", f"q:c:{question_id}:{code}") for code, name in kecamatan]
+        buttons = [
+            (
+                _render(context, "ui.tempat.kecamatan", nama=name),
+                callbacks.QUESTION.build("c", question_id, code),
+            )
+            for code, name in kecamatan
+        ]
         await query.answer()
         await _send(
             query.message,
@@ -111,10 +123,10 @@ async def resident_button(update: Update, context: BotContext) -> None:
             _keyboard([*_rows(buttons, 2), [skip]]),
         )
         return
-    if parts[1] == "c" and len(parts) == 4:
+    if step == "c" and len(args) == 1:
         async with services.sessions() as session:
-            kelurahan = await places.kelurahan_in(session, parts[3])
-        buttons = [(p.name, f"q:l:{question_id}:{p.code}") for p in kelurahan]
+            kelurahan = await places.kelurahan_in(session, args[0])
+        buttons = [(p.name, callbacks.QUESTION.build("l", question_id, p.code)) for p in kelurahan]
         await query.answer()
         await _edit(
             query.message,
@@ -122,8 +134,8 @@ async def resident_button(update: Update, context: BotContext) -> None:
             _keyboard([*_rows(buttons, 2), [skip]]),
         )
         return
-    if parts[1] == "l" and len(parts) == 4:
-        code = None if parts[3] == "-" else parts[3]
+    if step == "l" and len(args) == 1:
+        code = None if args[0] == "-" else args[0]
         async with services.sessions.begin() as session:
             result = await inbox_domain.forward(
                 session, question_id, user.id, services.clock.now(), kelurahan_code=code
@@ -133,6 +145,12 @@ async def resident_button(update: Update, context: BotContext) -> None:
             await send_answer(query.message, context, Intent.NETRAL)
             return
         if isinstance(result, inbox_domain.Forwarded):
+            # Before the resident's confirmation: once they read it, the officials were told
+            # (or will be at their interval's end). The question is in the inbox either way.
+            try:
+                await notify_officials(context, question_id)
+            except Exception:
+                log.exception("telling officials of question %s failed", question_id)
             text = _render(context, "pertanyaan.diteruskan")
         elif result is inbox_domain.Refusal.LIMIT:
             text = _render(context, "pertanyaan.batas", jumlah=inbox_domain.FORWARDS_PER_WINDOW)
@@ -192,7 +210,12 @@ async def pertanyaan(update: Update, context: BotContext) -> None:
             count += 1
             age = inbox_domain.age_label(item.age)
             lines.append(f"#{item.id} · {age}: <i>{html.escape(item.text[:200])}</i>")
-            buttons.append((f"✍️ Jawab #{item.id}", f"q:a:{item.id}"))
+            buttons.append(
+                (
+                    _render(context, "pertanyaan.tombol_jawab", nomor=item.id),
+                    callbacks.QUESTION.build("a", item.id),
+                )
+            )
     text = render(
         "pertanyaan.kotak",
         services.profile,
@@ -209,25 +232,23 @@ async def question_button(update: Update, context: BotContext) -> None:
     press = callbacks.QUESTION.parse(query.data)
     if press is None:
         await callbacks.refuse(update, context, callbacks.QUESTION.unknown)
-    elif press["step"] == "a":
-        await official_button(update, context)
+    elif press["step"] == "a" and not press.args:
+        await official_button(update, context, press.number("question"))
     else:
         await resident_button(update, context)
 
 
-async def official_button(update: Update, context: BotContext) -> None:
+async def official_button(update: Update, context: BotContext, question_id: int) -> None:
     """q:a:<id>: an official starts answering; the next text they send is the answer."""
     query = update.callback_query
     assert query is not None
     user = update.effective_user
-    parts = (query.data or "").split(":")
-    if user is None or len(parts) != 3 or not parts[2].isdigit():
+    if user is None:
         await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
         return
     if not await _is_official(context, user.id):
         await query.answer(_render(context, "pertanyaan.hanya_petugas"))
         return
-    question_id = int(parts[2])
     async with context.services.sessions() as session:
         open_text = await inbox_domain.open_question_text(session, question_id)
     await query.answer()

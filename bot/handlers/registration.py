@@ -44,6 +44,7 @@ from bot.ui.place_picker import number_arg
 from bot.ui.views import Rows, Safe, add_to_group_button, edit, keyboard, text
 from domain import flows, onboarding, places, subscriptions
 from domain.flows import CHAT_FLOW, Flow, FlowKind, Found
+from domain.registration_form import parse_registration
 from domain.subscriptions import Registration
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ async def start_daftar(
         return
     async with services.sessions() as session:
         regions = await places.load_regions(session)
-    parsed = subscriptions.parse_registration(typed, regions)
+    parsed = parse_registration(typed, regions)
     if parsed.registration is not None:
         body, markup = await confirm_screen(context, flow, chat, parsed.registration)
         await message.reply_text(body, reply_markup=markup)

@@ -1,13 +1,12 @@
 """/topik: a group's admins choose which optional topics their group receives.
 
-Callback data: ``tp:<topic>`` (declared once in ``TopicButton``). Every press is checked with
+Callback data: ``callbacks.TOPIC`` (``tp:<topic>``). Every press is checked with
 Telegram: only the group's admins change the choice; election and emergency topics are locked.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,23 +28,6 @@ log = logging.getLogger(__name__)
 GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
-@dataclass(frozen=True)
-class TopicButton:
-    topic: str
-
-    PREFIX = "tp:"
-
-    def data(self) -> str:
-        data = self.PREFIX + self.topic
-        assert len(data.encode()) <= 64, data
-        return data
-
-    @classmethod
-    def parse(cls, data: str) -> TopicButton | None:
-        topic = data.removeprefix(cls.PREFIX)
-        return cls(topic) if data.startswith(cls.PREFIX) and topic in TOPICS else None
-
-
 def _text(context: BotContext, key: str, **extra: object) -> str:
     services = context.services
     return render(key, services.profile, services.clock.now(), extra or None)
@@ -59,7 +41,9 @@ def _keyboard(context: BotContext, topics: list[TopicChoice]) -> InlineKeyboardM
             if choice.forced
             else ("✅ " if choice.receives else "⬜ ") + choice.label
         )
-        rows.append([InlineKeyboardButton(label, callback_data=TopicButton(choice.topic).data())])
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=callbacks.TOPIC.build(choice.topic))]
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -110,9 +94,10 @@ async def topik_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    button = TopicButton.parse(query.data or "")
+    press = callbacks.TOPIC.parse(query.data)
+    topic = press["topic"] if press is not None else ""
     message = query.message
-    if button is None or not isinstance(message, Message):
+    if topic not in TOPICS or not isinstance(message, Message):
         await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
         return
     if not await _is_admin(context, message.chat.id, query.from_user.id):
@@ -122,14 +107,14 @@ async def topik_button(update: Update, context: BotContext) -> None:
     if group is None:
         await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
         return
-    label = TOPICS[button.topic]
+    label = TOPICS[topic]
     services = context.services
     try:
         async with services.sessions.begin() as session:
             current = {c.topic: c for c in await choices(session, group.id)}
-            receive = not current[button.topic].receives
+            receive = not current[topic].receives
             await set_topic(
-                session, group.id, button.topic, receive, query.from_user.id, services.clock.now()
+                session, group.id, topic, receive, query.from_user.id, services.clock.now()
             )
             topics = await choices(session, group.id)
     except TopicRefused:

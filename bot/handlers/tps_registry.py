@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.handlers.residents import menu_markup
 from bot.ui.guards import NEW_MESSAGES, PRIVATE, flood_limited
 from bot.ui.views import text
-from domain import places, tps
+from domain import places, tps_registry
 from domain.officials import find_actor
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def document(update: Update, context: BotContext) -> None:
     if not is_csv:
         await message.reply_text(text(context, "ui.tps.unggah_bukan_csv"))
         return
-    if (message.document.file_size or 0) > tps.MAX_BYTES:
+    if (message.document.file_size or 0) > tps_registry.MAX_BYTES:
         await message.reply_text(text(context, "ui.tps.unggah_terlalu_besar"))
         return
     try:
@@ -62,10 +62,10 @@ async def import_tps_file(context: BotContext, data: bytes, actor_id: int, name:
     try:
         async with services.sessions.begin() as session:
             regions = await places.load_regions(session)
-            report = await tps.import_registry(
+            report = await tps_registry.import_registry(
                 session, data, regions, actor_id, services.clock.now(), source=name
             )
-    except tps.RegistryRejected as exc:
+    except tps_registry.RegistryRejected as exc:
         return rejection_text(context, exc.problems)
     body = text(
         context,
@@ -79,7 +79,7 @@ async def import_tps_file(context: BotContext, data: bytes, actor_id: int, name:
     return body + "\n" + text(context, "ui.tps.dimuat_lainnya")
 
 
-def rejection_text(context: BotContext, problems: list[tps.RowProblem]) -> str:
+def rejection_text(context: BotContext, problems: list[tps_registry.RowProblem]) -> str:
     shown = problems[:MAX_LISTED_PROBLEMS]
     lines = [text(context, "ui.tps.tidak_dimuat", jumlah=len(problems))]
     lines += [text(context, "ui.butir", isi=str(p)) for p in shown]

@@ -143,12 +143,20 @@ MENU = kind("r", ("intent", r"[a-z_]{1,30}"), unknown="ui.tombol.menu_tidak_dike
 TPS_LOOKUP = kind("t", STEP, rest=True, unknown="ui.tombol.menu_tidak_dikenali")
 # Officials' reports: l:r:<id> report, l:d list, l:b:<id> not acknowledged, l:n[!]:<id> nudge.
 REPORT = kind("l", STEP, rest=True, unknown="ui.laporan.tombol_tidak_berlaku")
-# /agenda: ag:<action>:<agenda name> (pause, resume, preview, approve a loaded file).
-AGENDA = kind("ag", ("action", r"[a-z]"), rest=True)
+# /agenda: ag:<action>:<agenda name>, action p pause, r resume, v preview, a approve a loaded
+# file. The name is an agenda file's (scheduler.agenda_file: up to 48 characters).
+AGENDA = kind("ag", ("action", r"[prva]"), ("name", r"[a-z0-9][a-z0-9-]{1,46}[a-z0-9]"))
 # /hapusdata: confirm or cancel erasing what the bot holds about the presser.
 ERASE = kind("hd", ("answer", r"ya|batal"))
-# Residents' questions: q:f|c|l:<id>… forwarding a draft; q:a:<id> an official answers it.
-QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
+# Residents' questions: q:f:<id> forward a draft, q:c:<id>:<kecamatan> and q:l:<id>:<kelurahan
+# or -> pick where from; q:a:<id> an official answers it.
+QUESTION = kind(
+    "q",
+    ("step", r"[fcla]"),
+    ("question", r"[0-9]{1,18}"),
+    rest=True,
+    unknown="pertanyaan.tombol_tidak_dikenali",
+)
 # /topik: tp:<topic>, a group admin switches an optional topic on or off.
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
 # /jadwal's pages: jd:<page>, the schedule is paged instead of cut.

@@ -8,11 +8,14 @@ from datetime import time
 
 from sqlalchemy import select
 
-from db.models import QuestionStatus, ResidentQuestion
+from bot.question_notices import SWEEP_JOB
+from db.models import Official, OfficialRole, QuestionStatus, ResidentQuestion
 from domain import questions
+from domain.inbox_notices import NOTICE_INTERVAL
 from domain.intents import Intent, classify
 from messages.render import render
 from messages.telegram_html import visible_text
+from sandbox.world import User
 from tests.e2e.harness import Harness
 
 
@@ -31,6 +34,7 @@ async def test_a_question_the_bot_cannot_answer_reaches_an_official_and_back(
     h = kentongan
     question = "Apakah TPS di balai RW kami ada tenda kalau hujan deras?"
     assert classify(question).intent is Intent.UNKNOWN  # the premise
+    admin = h.admin()
     sari = h.world.add_user("Sari")
     reply = await h.say(sari, question)
     assert first_line(h, "jawab.unknown") in (reply.text or "")
@@ -45,7 +49,8 @@ async def test_a_question_the_bot_cannot_answer_reaches_an_official_and_back(
     done = await h.press(sari, step, "Oro-oro Dowo")
     assert done is not None and first_line(h, "pertanyaan.diteruskan") in (done.text or "")
 
-    admin = h.admin()
+    notice = await h.server.wait_for_message(admin)  # the official hears of it
+    assert visible_text(notice.text or "").startswith("🙋 1 pertanyaan warga")
     inbox = await h.say(admin, "/pertanyaan")
     text = inbox.text or ""
     assert "Oro-oro Dowo" in text and question in text and "baru saja" in text
@@ -69,6 +74,81 @@ async def test_a_question_the_bot_cannot_answer_reaches_an_official_and_back(
     # answered: it leaves the inbox; the official's next text is an ordinary message again
     empty = await h.say(admin, "/pertanyaan")
     assert first_line(h, "pertanyaan.kotak_kosong") in (empty.text or "")
+
+
+async def _operator(h: Harness, name: str, kecamatan: str) -> User:
+    operator = h.world.add_user(name, started=True)
+    async with h.services.sessions.begin() as session:
+        session.add(
+            Official(
+                user_id=operator.id,
+                name=name,
+                role=OfficialRole.OPERATOR,
+                kecamatan_code=kecamatan,
+                added_at=h.clock.now(),
+            )
+        )
+    return operator
+
+
+async def _forward_from_oro_oro_dowo(h: Harness, resident: User, question: str) -> None:
+    forward = render("pertanyaan.tombol_teruskan", h.services.profile, h.clock.now())
+    reply = await h.say(resident, question)
+    step = await h.press(resident, reply, forward)
+    assert step is not None
+    step = await h.press(resident, step, "Kec. Klojen")
+    assert step is not None
+    done = await h.press(resident, step, "Oro-oro Dowo")
+    assert done is not None and first_line(h, "pertanyaan.diteruskan") in (done.text or "")
+
+
+def _notices(h: Harness, official: User) -> list[str]:
+    return [
+        visible_text(m.text or "").splitlines()[0]
+        for m in h.world.bot_messages(official)
+        if "pertanyaan warga" in (m.text or "")
+    ]
+
+
+async def test_officials_in_scope_hear_of_questions_at_most_once_per_interval(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    admin = h.admin()  # the whole city
+    klojen = await _operator(h, "Operator Klojen", "35.73.02")  # Oro-oro Dowo's kecamatan
+    lowokwaru = await _operator(h, "Operator Lowokwaru", "35.73.05")
+    questions_asked = [
+        "Apakah TPS di balai RW kami ada tenda kalau hujan deras?",
+        "Apakah di balai RW kami ada parkir motor untuk warga?",
+        "Siapa yang menyiapkan konsumsi untuk petugas di balai warga?",
+    ]
+    assert {classify(q).intent for q in questions_asked} == {Intent.UNKNOWN}  # the premise
+    first, *more = (h.world.add_user(f"Warga {n}") for n in range(3))
+    await _forward_from_oro_oro_dowo(h, first, questions_asked[0])
+    told_once = "🙋 1 pertanyaan warga di wilayah Anda menunggu jawaban petugas."
+    for official in (admin, klojen):
+        await h.server.wait_until(lambda o=official: _notices(h, o) == [told_once])
+
+    # Two more within the interval: no message now; they wait for the interval's end.
+    for resident, question in zip(more, questions_asked[1:], strict=True):
+        await _forward_from_oro_oro_dowo(h, resident, question)
+    jobs = h.app.job_queue
+    assert jobs is not None
+    (sweep,) = jobs.get_jobs_by_name(SWEEP_JOB)
+    await sweep.run(h.app)  # too early on the bot's clock: nothing goes out
+    assert _notices(h, admin) == _notices(h, klojen) == [told_once]
+    h.clock.advance(NOTICE_INTERVAL)
+    await sweep.run(h.app)
+    told_twice = "🙋 2 pertanyaan warga di wilayah Anda menunggu jawaban petugas."
+    for official in (admin, klojen):
+        await h.server.wait_until(lambda o=official: _notices(h, o) == [told_once, told_twice])
+    assert _notices(h, lowokwaru) == []  # not their kecamatan
+    assert not jobs.get_jobs_by_name(SWEEP_JOB)  # nobody waits: the sweep stopped
+
+    # An interval after that, a new question is told at once again: only the new one counts.
+    h.clock.advance(NOTICE_INTERVAL)
+    await _forward_from_oro_oro_dowo(h, h.world.add_user("Warga 4"), "Boleh bawa payung?")
+    await h.server.wait_until(lambda: _notices(h, admin) == [told_once, told_twice, told_once])
 
 
 async def test_residents_forward_only_their_own_drafts_and_within_a_limit(

@@ -222,3 +222,54 @@ def test_past_tense_and_the_queue_rule_are_not_invitations(
 def test_a_time_variant_after_voting_must_be_marked(write_library, profile) -> None:
     (problem,) = problems_for(write_library, profile, {"key": "jawab.x.selesai", "text": "Halo"})
     assert "after_voting = true" in problem
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "Pleno pada Selasa, 3 Desember 2024.",
+            "menulis 'Selasa, 3 Desember 2024' langsung; pakai {recap_plenary} dari profil",
+        ),
+        (
+            "Info resmi dari KPU Provinsi Jawa Timur.",
+            "menulis 'KPU Provinsi Jawa Timur' langsung; pakai {kpu_province_name} dari profil",
+        ),
+        (
+            "Hanya surat suara Pilgub Jatim.",
+            "menulis 'Pilgub Jatim' langsung; pakai {province_contest} dari profil",
+        ),
+        ("Jadwal (WIB)", "menulis 'WIB' langsung; pakai {tz_label} dari profil"),
+        (
+            "Dijawab Petugas Pemkot Malang.",
+            "menulis 'Pemkot Malang' langsung; pakai {government_name} dari profil",
+        ),
+    ],
+)
+def test_a_fact_of_the_profile_written_out_is_refused(
+    write_library, profile, text: str, reason: str
+) -> None:
+    assert problems_for(write_library, profile, {"key": "uji.fakta", "text": text}) == [
+        f"uji.fakta: {reason}"
+    ]
+
+
+def test_the_same_words_through_placeholders_pass(write_library, profile) -> None:
+    text = (
+        "Pleno {kpu_name} ({recap_plenary}); {province_contest} di {kpu_province_name}. "
+        "Jadwal ({tz_label}). Petugas {government_name}. Wibawa tetap."
+    )
+    assert problems_for(write_library, profile, {"key": "uji.fakta", "text": text}) == []
+
+
+def test_a_provincial_placeholder_needs_a_provincial_contest(write_library, profile) -> None:
+    # A re-vote of the city's contest alone: its profile names no province.
+    city_only = profile.model_copy(
+        update={"contests": [c for c in profile.contests if not c.provincial]}
+    )
+    spec = {"key": "uji.prov", "text": "Pindahan dari {province_name}: {province_contest}."}
+    assert problems_for(write_library, profile, spec) == []
+    assert problems_for(write_library, city_only, spec) == [
+        "uji.prov: placeholder {province_contest} menyebut pemilihan provinsi, tetapi profil "
+        "pilkada-2024-kota-malang tidak punya pemilihan provinsi (provincial = true)"
+    ]

@@ -67,6 +67,11 @@ def test_context_values_from_the_profile(profile) -> None:
     assert context["dpt_check_host"] == "cekdptonline.kpu.go.id"
     assert context["voter_report_host"] == "laporpemilih.kpu.go.id"
     assert context["kpu_name"] == "KPU Kota Malang"
+    assert context["kpu_province_name"] == "KPU Provinsi Jawa Timur"
+    assert context["province_name"] == "Jawa Timur"
+    assert context["province_contest"] == "Pilgub Jatim"
+    assert context["recap_plenary"] == "Selasa, 3 Desember 2024"
+    assert context["government_name"] == "Pemkot Malang"
     assert context["today"] == "Senin, 25 November 2024"
     assert context["relative_day"] == "2 hari lagi"
 
@@ -77,13 +82,17 @@ def test_optional_profile_values_have_safe_fallbacks(profile) -> None:
             "holiday": False,
             "results": Results(),
             "voting": profile.voting.model_copy(update={"dptb_from": None}),
-            "references": profile.references.model_copy(update={"voter_report_url": ""}),
+            "references": profile.references.model_copy(
+                update={"voter_report_url": "", "government_name": ""}
+            ),
         }
     )
     context = build_context(bare, wib(2024, 11, 25, 8))
     assert context["holiday_note"] == ""
     assert context["results_announcement"] == "sesuai jadwal resmi KPU"
     assert context["recap_start"] == "setelah penghitungan di TPS"
+    assert context["recap_plenary"] == "sesuai jadwal resmi KPU"
+    assert context["government_name"] == "Pemerintah Kota Malang"
     assert context["dptb_from"] == "07.00 WIB"
     assert context["voter_report_url"] == "https://cekdptonline.kpu.go.id"
 

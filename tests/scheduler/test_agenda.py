@@ -1,16 +1,16 @@
-"""Agendas: the election's is the old timeline exactly; others run beside it, recur, pause."""
+"""Agendas: the election's sends the Pilkada timeline; others run beside it, recur, pause."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.agenda_cli import AGENDAS_DIR
 from bot.settings import DEFAULT_TIMELINE
 from db.engine import SessionFactory
-from db.models import Broadcast, BroadcastStatus, Group, GroupLevel, OfficialRole
+from db.models import Broadcast, BroadcastSource, BroadcastStatus, Group, GroupLevel, OfficialRole
 from domain.agendas import install_bundled, overview, pause, read_bundled, resume, sync_all
 from domain.officials import Actor
 from domain.topics import TopicRefused, set_topic
@@ -20,26 +20,9 @@ from scheduler.agenda_file import AgendaRejected, parse_agenda
 from scheduler.audience import Audience
 from scheduler.clock import FixedClock
 from scheduler.recurrence import parse_every
-from scheduler.timeline import load_timeline, sync_timeline
+from scheduler.timeline import load_timeline
 
 NOW = datetime(2024, 11, 20, 0, 0, tzinfo=UTC)
-COLUMNS = (
-    "source",
-    "timeline_key",
-    "message_key",
-    "text",
-    "audience",
-    "scheduled_at",
-    "expires_at",
-    "priority",
-    "status",
-    "parent_id",
-    "created_by",
-)
-
-
-def _rows(broadcasts: list[Broadcast]) -> list[tuple[object, ...]]:
-    return sorted(tuple(getattr(b, c) for c in COLUMNS) for b in broadcasts)
 
 
 async def _all(sessions: SessionFactory) -> list[Broadcast]:
@@ -47,25 +30,68 @@ async def _all(sessions: SessionFactory) -> list[Broadcast]:
         return list((await session.scalars(select(Broadcast))).all())
 
 
-async def test_the_election_agenda_sends_what_the_timeline_sent(
+# What the Pilkada 2024 agenda must send (election/data/timelines/): every broadcast with its
+# time and expiry in WIB (day of November 2024, hour.minute), its priority; all to every group.
+PILKADA_2024 = [
+    ("h2-masa-tenang", "masa_tenang.berlangsung", (25, 7, 0), (25, 21, 0), 2),
+    ("h2-netralitas", "netralitas.rt_rw", (25, 8, 0), (25, 21, 0), 1),
+    ("h2-logistik", "logistik.awasi", (25, 10, 0), (26, 21, 0), 1),
+    ("h2-politik-uang", "politik_uang.tolak", (25, 16, 0), (26, 12, 0), 1),
+    ("h2-hoaks", "hoaks.saring", (25, 19, 0), (26, 12, 0), 1),
+    ("h1-masa-tenang", "masa_tenang.mulai", (26, 7, 0), (26, 21, 0), 2),
+    ("h1-persiapan", "h1.persiapan", (26, 16, 0), (27, 7, 0), 3),
+    ("h1-serangan-fajar", "politik_uang.serangan_fajar", (26, 20, 0), (27, 6, 0), 3),
+    ("h-tps-buka", "h.tps_buka", (27, 7, 0), (27, 11, 0), 9),
+    ("h-dpk", "h.dpk", (27, 11, 30), (27, 12, 45), 8),
+    ("h-satu-jam", "h.satu_jam_lagi", (27, 12, 0), (27, 12, 45), 9),
+    ("h-tps-tutup", "h.tps_tutup", (27, 13, 5), (27, 23, 0), 5),
+    ("h-hasil-resmi", "hasil.resmi_kpu", (27, 14, 30), (28, 21, 0), 2),
+]
+
+
+def _wib(profile: ElectionProfile, day: int, hour: int, minute: int) -> datetime:
+    return datetime(2024, 11, day, hour, minute, tzinfo=profile.tz)
+
+
+async def test_the_election_agenda_sends_the_pilkada_timeline(
     sessions: SessionFactory, profile: ElectionProfile
 ) -> None:
     timeline = load_timeline(DEFAULT_TIMELINE, profile)
     async with sessions.begin() as session:
-        await sync_timeline(session, timeline, profile, NOW)
-    before = await _all(sessions)
-    async with sessions.begin() as session:
-        await session.execute(delete(Broadcast))
-    async with sessions.begin() as session:
         report = await sync_all(session, profile, timeline, NOW)
-    after = await _all(sessions)
-    assert report.created == len(timeline.entries) == len(before)
-    assert _rows(after) == _rows(before)
-    assert {(b.agenda, b.topic) for b in after} == {(profile.key, "pemilihan")}
-    # And over rows the old sync made (an upgraded database): nothing new, nothing changed.
+    rows = sorted(await _all(sessions), key=lambda b: (b.scheduled_at, b.id))
+    assert report.created == len(rows) == len(PILKADA_2024)
+    assert [
+        (
+            b.timeline_key,
+            b.message_key,
+            b.scheduled_at.astimezone(profile.tz),
+            b.expires_at.astimezone(profile.tz) if b.expires_at else None,
+            b.priority,
+        )
+        for b in rows
+    ] == [
+        (f"{profile.key}:{key}", message, _wib(profile, *at), _wib(profile, *until), priority)
+        for key, message, at, until, priority in PILKADA_2024
+    ]
+    assert {
+        (b.source, b.status, b.audience, b.text, b.agenda, b.topic, b.parent_id, b.created_by)
+        for b in rows
+    } == {
+        (
+            BroadcastSource.TIMELINE,
+            BroadcastStatus.SCHEDULED,
+            Audience.parse("all").spec(),
+            None,
+            profile.key,
+            "pemilihan",
+            None,
+            None,
+        )
+    }
     async with sessions.begin() as session:
         again = await sync_agendas(session, [election_agenda(timeline, profile)], NOW)
-    assert (again.created, again.updated) == (0, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(PILKADA_2024))
 
 
 async def test_three_agendas_at_once_never_collide(

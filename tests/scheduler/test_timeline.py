@@ -15,8 +15,9 @@ from db.engine import SessionFactory
 from db.models import Broadcast, BroadcastStatus
 from election.profile import ElectionProfile
 from messages.library import default_library
+from scheduler.agenda import SyncReport, election_agenda, sync_agendas
 from scheduler.ratelimit import PriorityPacer
-from scheduler.timeline import TimelineError, load_timeline, parse_relative, sync_timeline
+from scheduler.timeline import Timeline, TimelineError, load_timeline, parse_relative
 
 NOW = datetime(2024, 11, 20, 0, 0, tzinfo=UTC)
 
@@ -50,14 +51,20 @@ def test_relative_times(profile: ElectionProfile, text: str, expected: datetime)
     assert parse_relative(text, profile) == expected
 
 
+async def _sync(
+    sessions: SessionFactory, timeline: Timeline, profile: ElectionProfile
+) -> SyncReport:
+    """The timeline reaches the database as the election agenda."""
+    async with sessions.begin() as session:
+        return await sync_agendas(session, [election_agenda(timeline, profile)], NOW)
+
+
 async def test_sync_is_idempotent_and_updates_only_unstarted(
     sessions: SessionFactory, profile: ElectionProfile, tmp_path: Path
 ) -> None:
     timeline = load_timeline(DEFAULT_TIMELINE, profile)
-    async with sessions.begin() as session:
-        first = await sync_timeline(session, timeline, profile, NOW)
-    async with sessions.begin() as session:
-        second = await sync_timeline(session, timeline, profile, NOW)
+    first = await _sync(sessions, timeline, profile)
+    second = await _sync(sessions, timeline, profile)
     assert first.created == len(timeline.entries)
     assert (second.created, second.updated) == (0, 0)
 
@@ -75,8 +82,7 @@ async def test_sync_is_idempotent_and_updates_only_unstarted(
     )
     path = tmp_path / "timeline.toml"
     path.write_text(edited, encoding="utf-8")
-    async with sessions.begin() as session:
-        third = await sync_timeline(session, load_timeline(path, profile), profile, NOW)
+    third = await _sync(sessions, load_timeline(path, profile), profile)
     assert (third.created, third.updated) == (0, 1)
     async with sessions() as session:
         rows = {
