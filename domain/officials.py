@@ -72,6 +72,8 @@ class Actor:
     added_at: datetime | None = None
     approver_since: datetime | None = None
     approver_proposed_by: int | None = None
+    # A lurah's staff: one kelurahan (of kecamatan_code). Scoped code should use `scope`.
+    kelurahan_code: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -83,8 +85,9 @@ class Actor:
 
     @property
     def scope(self) -> str | None:
-        """The region code this official is limited to (None: the whole city)."""
-        return self.kecamatan_code
+        """The region code this official is limited to (None: the whole city): a kelurahan
+        code for a lurah, else a kecamatan code."""
+        return self.kelurahan_code or self.kecamatan_code
 
 
 def as_actor(official: Official) -> Actor:
@@ -97,6 +100,7 @@ def as_actor(official: Official) -> Actor:
         added_at=official.added_at,
         approver_since=official.approver_since,
         approver_proposed_by=official.approver_proposed_by,
+        kelurahan_code=official.kelurahan_code,
     )
 
 

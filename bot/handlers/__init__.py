@@ -26,6 +26,7 @@ from bot.handlers import (
     membership,
     officials_admin,
     onboarding,
+    preflight_hints,
     privacy,
     questions,
     registration,
@@ -38,6 +39,7 @@ from bot.handlers import (
 )
 from bot.handlers.commands import set_commands, set_official_commands
 from bot.jobs import rebuild_jobs, start_sync
+from bot.preflight_jobs import schedule_preflights
 from bot.ui import callbacks
 from bot.ui.views import text
 from domain import flows
@@ -63,6 +65,7 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert application.job_queue is not None
     start_sync(application.job_queue)
     start_agenda_sync(application.job_queue)
+    await schedule_preflights(application)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -99,6 +102,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         audit,
         reports,
         onboarding,
+        preflight_hints,
         topics,
         # Its private .toml document handler before the TPS registry's (any document).
         agendas,

@@ -151,6 +151,8 @@ ERASE = kind("hd", ("answer", r"ya|batal"))
 QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
 # /topik: tp:<topic>, a group admin switches an optional topic on or off.
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
+# Under a scheduled pre-flight's report: pf:h:<run id>, message the affected groups' admins.
+PREFLIGHT = kind("pf", ("action", r"h"), ("run", r"[0-9]{1,12}"))
 
 
 async def answer(
