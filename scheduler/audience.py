@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -42,6 +42,22 @@ _KELURAHAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 def is_kelurahan_code(code: str | None) -> bool:
     """A Kemendagri kelurahan code (35.73.02.1008) rather than a kecamatan's (35.73.02)."""
     return code is not None and _KELURAHAN_CODE.match(code) is not None
+
+
+def in_region(code: str | None, scope: str | None) -> bool:
+    """Whether kelurahan `code` lies in `scope` (a kelurahan, a kecamatan, or None: the city)."""
+    if scope is None:
+        return True
+    return code is not None and (code == scope or code.startswith(scope + "."))
+
+
+def region_filter(kelurahan_code: Any, scope: str | None) -> Any:
+    """SQL: a kelurahan-code column within `scope` (kelurahan codes extend their kecamatan's)."""
+    if scope is None:
+        return true()
+    if is_kelurahan_code(scope):
+        return kelurahan_code == scope
+    return kelurahan_code.like(scope + ".%")
 
 
 class AudienceError(ValueError):

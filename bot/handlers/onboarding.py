@@ -104,7 +104,7 @@ async def cekgrup(update: Update, context: BotContext) -> None:
     await message.reply_text(
         _render(context, "sistem.preflight.mulai", total=total, minutes=minutes)
     )
-    scope = Audience(kecamatan_code=actor.kecamatan_code)
+    scope = Audience.of_scope(actor.scope)
     _RUNNING[application] = application.create_task(
         _run_and_report(application, message.chat_id, scope), update=update
     )

@@ -76,7 +76,7 @@ async def laporan(update: Update, context: BotContext) -> None:
 async def _send_recent(chat_id: int, context: BotContext, actor: Actor) -> None:
     profile = context.services.profile
     async with context.services.sessions() as session:
-        recent = await recent_broadcasts(session, actor.kecamatan_code)
+        recent = await recent_broadcasts(session, actor.scope)
     rows: Rows = [[(broadcast_line(b, profile)[:60], REPORT.build("r", b.id))] for b in recent]
     await context.bot.send_message(
         chat_id, recent_text(recent, profile), reply_markup=keyboard(rows) if rows else None
@@ -91,8 +91,8 @@ async def _send_report(
     profile = services.profile
     try:
         async with services.sessions() as session:
-            report = await broadcast_report(session, broadcast_id, actor.kecamatan_code)
-            lines = await group_lines(session, report.broadcast.id, actor.kecamatan_code)
+            report = await broadcast_report(session, broadcast_id, actor.scope)
+            lines = await group_lines(session, report.broadcast.id, actor.scope)
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))
         return
@@ -150,9 +150,9 @@ async def _send_unacknowledged(
     services = context.services
     try:
         async with services.sessions() as session:
-            report = await broadcast_report(session, broadcast_id, actor.kecamatan_code)
+            report = await broadcast_report(session, broadcast_id, actor.scope)
             lines = await group_lines(
-                session, report.broadcast.id, actor.kecamatan_code, unacknowledged_only=True
+                session, report.broadcast.id, actor.scope, unacknowledged_only=True
             )
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))

@@ -152,6 +152,9 @@ async def _ask_kelurahan(
             )
         ]
     ]
+    if actor.kelurahan_code is not None:  # a lurah's staff: their kelurahan only
+        rows = []
+        kelurahan = [k for k in kelurahan if k.code == actor.kelurahan_code]
     rows += in_rows([(k.name, _data(flow, "a", "kelurahan", k.code)) for k in kelurahan], 2)
     rows.append([_cancel(context, flow)])
     await edit_or_reply(

@@ -45,7 +45,7 @@ async def test_scheduled_preflight_reports_once_per_scope_and_hints_reach_admins
         admin = k.admin()
         await add_camat(k, CAMAT_LOWOKWARU, LOWOKWARU)
         await add_camat(k, CAMAT_KLOJEN, KLOJEN)
-        fine, kicked, restricted = await k.registered_groups(3)  # Sumbersari, Lowokwaru
+        _fine, kicked, restricted = await k.registered_groups(3)  # Sumbersari, Lowokwaru
         leaders = dict(k.db_rows("SELECT chat_id, subscribed_by FROM groups WHERE subscribed = 1"))
         kicked_leader = k.world.users[leaders[kicked.id]]
         kicked_leader.started = True  # the restricted group's leader never started the bot
