@@ -267,7 +267,7 @@ async def broadcast_report(
         .group_by(Kelurahan.kecamatan_code, Kecamatan.name, Group.kelurahan_code, Kelurahan.name)
     )
     if kecamatan_code is not None:
-        query = query.where(Kelurahan.kecamatan_code == kecamatan_code)
+        query = query.where(region_filter(Kelurahan.code, kecamatan_code))
     by_kecamatan: dict[str | None, KecamatanLine] = {}
     total = Tally()
     for kec_code, kec_name, kel_code, kel_name, n, sent, failed, ack, leader in (
