@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
+from bot.escalation_jobs import start_escalation_sync, sync_escalations
 from bot.handlers import (
     acks,
     agendas,
@@ -66,6 +67,8 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     start_sync(application.job_queue)
     start_agenda_sync(application.job_queue)
     await schedule_preflights(application)
+    await sync_escalations(application)
+    start_escalation_sync(application.job_queue)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)

@@ -21,6 +21,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import Rows, keyboard, text
+from domain import escalation
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
@@ -154,10 +155,17 @@ async def _send_unacknowledged(
             lines = await group_lines(
                 session, report.broadcast.id, actor.scope, unacknowledged_only=True
             )
+            chain = await escalation.summary(
+                session, report.broadcast.id, services.profile, services.clock.now(), actor.scope
+            )
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))
         return
     body = unacknowledged_text(report, lines, services.profile)
+    if chain:  # the acknowledgement chain's steps so far (domain.escalation)
+        body += "
+
+" + chain
     bid = report.broadcast.id
     rows: Rows = []
     if lines and actor.is_admin:
