@@ -163,9 +163,7 @@ async def _send_unacknowledged(
         return
     body = unacknowledged_text(report, lines, services.profile)
     if chain:  # the acknowledgement chain's steps so far (domain.escalation)
-        body += "
-
-" + chain
+        body += "\n\n" + chain
     bid = report.broadcast.id
     rows: Rows = []
     if lines and actor.is_admin:
