@@ -208,7 +208,7 @@ async def run_step(
             MARK,
             f"broadcast:{broadcast_id}",
             step=step,
-            action=link.to,
+            to=link.to,
             groups=len(silent),
             follow_up=result.nudge_id,
         )
