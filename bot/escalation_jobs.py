@@ -58,8 +58,9 @@ async def sync_escalations(application: App) -> int:
 
 async def _run_job(context: BotContext) -> None:
     assert context.job is not None
-    broadcast_id, step = context.job.data  # type: ignore[misc]
-    await run_escalation_step(context.application, int(broadcast_id), int(step))
+    data = context.job.data
+    assert isinstance(data, tuple) and len(data) == 2
+    await run_escalation_step(context.application, int(data[0]), int(data[1]))
 
 
 async def _schedule_nudge(application: App, nudge_id: int) -> None:

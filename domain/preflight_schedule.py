@@ -152,10 +152,10 @@ async def run_slot(
     sent = 0
     async with sessions() as session:
         recipients = await report_recipients(session)
-        texts = [
-            (actor, *(await report_text(session, profile, now(), slot.key, actor.scope)))
-            for actor in recipients
-        ]
+        texts: list[tuple[Actor, str, bool]] = []
+        for actor in recipients:
+            body, fixable = await report_text(session, profile, now(), slot.key, actor.scope)
+            texts.append((actor, body, fixable))
     for actor, text, fixable in texts:
         if await notifier.tell(actor.user_id, text, button(row.id) if fixable else None):
             sent += 1
