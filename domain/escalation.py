@@ -239,9 +239,7 @@ async def _nudge(
         expires_at=parent.expires_at,
         priority=parent.priority,
         status=BroadcastStatus.SCHEDULED,
-        created_at=now,
-        agenda=parent.agenda,
-        topic=parent.topic,
+        created_at=now,  # created_by None: the system, as the profile's chain asks
     )
     session.add(nudge)
     await session.flush()
