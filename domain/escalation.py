@@ -159,7 +159,19 @@ async def _silent_groups(session: AsyncSession, broadcast_id: int, step: int) ->
         .where(Group.id.not_in(already))
         .order_by(Group.kelurahan_code, Group.rw, Group.rt, Group.id)
     )
-    return [_Silent(*row) for row in rows.all()]
+    return [
+        _Silent(
+            id=gid,
+            title=title,
+            rw=rw,
+            rt=rt,
+            kelurahan_code=kel_code,
+            kelurahan=kel_name or "",
+            kecamatan_code=kec_code,
+            admin_id=admin_id,
+        )
+        for gid, title, rw, rt, kel_code, kel_name, kec_code, admin_id in rows.all()
+    ]
 
 
 def _sent_at(broadcast: Broadcast, profile: ElectionProfile) -> str:
