@@ -84,3 +84,25 @@ async def test_a_missed_slot_runs_while_fresh_and_a_reported_one_never_again(
             assert [s.key for s in await pending_slots(session, profile, h3)] == ["H-1 10.00"]
     finally:
         await engine.dispose()
+
+
+def test_the_reach_text_fits_one_telegram_message_however_many_groups_fail() -> None:
+    from collections import Counter
+
+    from db.models import ReachOutcome
+    from domain.reach import MAX_LENGTH, Problem, Reach, reach_text
+    from messages.telegram_html import telegram_length, visible_text
+
+    problems = [
+        Problem("Lowokwaru", f"Kelurahan {i // 50:02d}", f"RW {i:05d} grup warga", "RW 05",
+                ReachOutcome.KICKED, False)
+        for i in range(400)
+    ]  # fmt: skip
+    at = datetime(2024, 11, 24, 3, 0, tzinfo=UTC)
+    result = Reach(at, 5000, 4600, Counter({ReachOutcome.KICKED: 400}), 0, 0, problems)
+    text = reach_text(result, load_profile(), at, limit=40)
+    assert telegram_length(text) <= MAX_LENGTH
+    assert "menjangkau 4600 dari 5000 grup; 400 bot dikeluarkan" in visible_text(text)
+    assert "grup lain" in visible_text(text)  # the rest is counted, not dropped silently
+    everything = reach_text(result, load_profile(), at, limit=10_000, fit=False)
+    assert everything.count("RW 05 ·") == 400  # the shell prints every group
