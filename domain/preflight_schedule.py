@@ -23,7 +23,6 @@ from db.engine import SessionFactory
 from db.models import (
     AuditEntry,
     Group,
-    Kelurahan,
     Official,
     PreflightCheck,
     PreflightRun,
@@ -38,7 +37,7 @@ from domain.reach import reach, reach_text
 from domain.reports import scope_name
 from election.profile import ElectionProfile
 from messages.render import render
-from scheduler.audience import Audience, is_kelurahan_code
+from scheduler.audience import Audience
 from scheduler.ratelimit import PriorityPacer
 from scheduler.timeline import parse_relative
 
@@ -114,17 +113,10 @@ async def report_text(
         "sistem.preflight_jadwal.judul",
         profile,
         now,
-        {"slot": slot, "wilayah": await _scope_name(session, scope)},
+        {"slot": slot, "wilayah": await scope_name(session, scope)},
     )
     fixable = any(p.outcome in FIXABLE for p in result.problems)
     return title + "\n" + reach_text(result, profile, now, limit=40), fixable
-
-
-async def _scope_name(session: AsyncSession, scope: str | None) -> str:
-    if is_kelurahan_code(scope):
-        kelurahan = await session.get(Kelurahan, scope)
-        return f"Kelurahan {kelurahan.name if kelurahan else scope}"
-    return await scope_name(session, scope)
 
 
 async def run_slot(
