@@ -209,6 +209,9 @@ class Broadcast(Base):
     agenda: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
     # The agenda's topic; groups may opt out of optional topics (scheduler.topics).
     topic: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # An official asked for acknowledgement with the profile's escalation chain (/eskalasi);
+    # agenda steps listed in the profile's [acknowledgement] steps need it without this flag.
+    ack_chain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Agenda(Base):

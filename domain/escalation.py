@@ -39,12 +39,13 @@ from db.models import (
 from domain.audit import audit
 from domain.notices import PrivateNotifier
 from domain.nudges import MESSAGE_KEY, nudge_text
+from domain.officials import Actor
 from domain.places import area_label
 from domain.reports import broadcast_title
 from election.profile import ChainStep, ElectionProfile
 from messages.context import format_day
 from messages.render import Safe, render
-from scheduler.audience import Audience, region_filter
+from scheduler.audience import Audience, AudienceError, region_filter
 
 MARK = "escalation.step"  # the audit action that marks a step taken
 
@@ -69,7 +70,10 @@ class StepResult:
 
 
 def requires_ack(broadcast: Broadcast, profile: ElectionProfile) -> bool:
-    """Whether the broadcast's agenda step is one the profile says must be acknowledged."""
+    """Whether an official asked for it (/eskalasi), or the broadcast's agenda step is one the
+    profile says must be acknowledged."""
+    if broadcast.ack_chain and broadcast.source is not BroadcastSource.FOLLOW_UP:
+        return True
     if broadcast.source is not BroadcastSource.TIMELINE or not broadcast.timeline_key:
         return False
     parts = broadcast.timeline_key.split(":")
@@ -95,15 +99,16 @@ async def _taken(session: AsyncSession, broadcast_id: int) -> set[int]:
 async def pending_steps(session: AsyncSession, profile: ElectionProfile) -> list[PendingStep]:
     """Every chain step not yet taken, of every finished broadcast that requires acknowledgement."""
     chain = profile.acknowledgement.chain
-    if not chain or not profile.acknowledgement.steps:
+    if not chain:
         return []
+    chained = Broadcast.ack_chain.is_(True) & (Broadcast.source != BroadcastSource.FOLLOW_UP)
+    if profile.acknowledgement.steps:
+        chained = chained | (
+            (Broadcast.source == BroadcastSource.TIMELINE) & Broadcast.timeline_key.is_not(None)
+        )
     broadcasts = (
         await session.scalars(
-            select(Broadcast).where(
-                Broadcast.status == BroadcastStatus.DONE,
-                Broadcast.source == BroadcastSource.TIMELINE,
-                Broadcast.timeline_key.is_not(None),
-            )
+            select(Broadcast).where(Broadcast.status == BroadcastStatus.DONE, chained)
         )
     ).all()
     pending: list[PendingStep] = []
@@ -408,8 +413,67 @@ async def summary(
         return ""
     parts = []
     for _step, action, at, groups, _notified in rows:
-        key = "sistem.eskalasi.langkah_admin" if action == "admin" else f"sistem.eskalasi.{action}"
-        label = render(key, profile, now)
+        label = render(STEP_KEYS[action], profile, now)
         local = at.astimezone(profile.tz)
         parts.append(f"{label} {local:%H.%M} ({groups} grup)")
     return render("sistem.eskalasi.ringkasan", profile, now, {"langkah": "; ".join(parts)})
+
+
+class EscalationRefused(Exception):
+    """Why /eskalasi changes nothing: a library key and its parameters."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+STEP_KEYS = {
+    "grup": "sistem.eskalasi.grup",
+    "admin": "sistem.eskalasi.langkah_admin",
+    "lurah": "sistem.eskalasi.lurah",
+    "camat": "sistem.eskalasi.camat",
+}
+
+
+def chain_text(profile: ElectionProfile, now: datetime) -> str:
+    """'pengingat di grup (+60 menit), pesan ke admin grup (+120 menit), …'."""
+    return ", ".join(
+        render(
+            "sistem.eskalasi.menit",
+            profile,
+            now,
+            {"langkah": render(STEP_KEYS[c.to], profile, now), "menit": c.after_minutes},
+        )
+        for c in profile.acknowledgement.chain
+    )
+
+
+async def require_acknowledgement(
+    session: AsyncSession, actor: Actor, broadcast_id: int, profile: ElectionProfile, now: datetime
+) -> Broadcast:
+    """An admin asks for the chain on one broadcast of their area (/eskalasi); audited."""
+    if not actor.is_admin:
+        raise EscalationRefused("sistem.eskalasi.hanya_admin")
+    if not profile.acknowledgement.chain:
+        raise EscalationRefused("sistem.eskalasi.rantai_kosong")
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise EscalationRefused("sistem.eskalasi.tidak_ditemukan", broadcast_id=broadcast_id)
+    if broadcast.source is BroadcastSource.FOLLOW_UP or broadcast.status in (
+        BroadcastStatus.CANCELLED,
+        BroadcastStatus.SKIPPED,
+    ):
+        raise EscalationRefused("sistem.eskalasi.bukan_siaran_asal", broadcast_id=broadcast_id)
+    if not actor.citywide:
+        try:
+            inside = Audience.parse(broadcast.audience).within_kecamatan(actor.scope or "")
+        except AudienceError:
+            inside = False
+        if not inside:
+            raise EscalationRefused("sistem.eskalasi.di_luar_wilayah", broadcast_id=broadcast_id)
+    if requires_ack(broadcast, profile):
+        raise EscalationRefused("sistem.eskalasi.sudah", broadcast_id=broadcast_id)
+    broadcast.ack_chain = True
+    audit(session, now, actor.user_id, "broadcast.ack_chain", f"broadcast:{broadcast_id}")
+    return broadcast

@@ -23,6 +23,7 @@ from bot.handlers import (
     approvals,
     audit,
     coverage,
+    escalation,
     group_status,
     membership,
     officials_admin,
@@ -106,6 +107,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         reports,
         onboarding,
         preflight_hints,
+        escalation,
         topics,
         # Its private .toml document handler before the TPS registry's (any document).
         agendas,

@@ -17,7 +17,7 @@ from domain.officials import set_scope
 from messages.telegram_html import visible_text
 from tests.authority_fixtures import seed_official
 from tests.e2e.harness import Harness, running_kentongan
-from tests.e2e.test_acks import THANKS, group_in_world, press_ack, register
+from tests.e2e.test_acks import THANKS, group_in_world, press_ack, register, send_broadcast
 
 BEFORE = datetime(2024, 11, 26, 23, 50, tzinfo=UTC)  # H 06.50 WIB
 OPEN = datetime(2024, 11, 27, 0, 0, tzinfo=UTC)  # H 07.00 WIB
@@ -132,3 +132,41 @@ async def test_the_chain_runs_only_for_silent_groups_and_reaches_lurah_then_cama
             "🪜 Eskalasi: pengingat di grup 08.00 (3 grup); pesan ke admin grup 09.00 (2 grup); "
             "ke petugas kelurahan 10.00 (2 grup); ke petugas kecamatan 11.00 (2 grup)"
         ) in body
+
+
+async def test_an_admin_asks_for_the_chain_on_their_own_broadcast(tmp_path: Path) -> None:
+    async with running_kentongan(tmp_path, now=OPEN) as h:
+        admin = h.admin()
+        async with h.services.sessions.begin() as session:
+            await seed_official(session, CAMAT_KJ, OfficialRole.ADMIN, OPEN, kecamatan_code=KLOJEN)
+            await seed_official(session, CAMAT_LW, OfficialRole.OPERATOR, OPEN)
+        camat = h.world.add_user("Camat Klojen", user_id=CAMAT_KJ, started=True)
+        operator = h.world.add_user("Operator", user_id=CAMAT_LW, started=True)
+        quiet = group_in_world(h, "RW 01 Sumbersari", admins=[h.world.add_user("Ketua")])
+        await register(h, quiet, SUMBERSARI, rw=1)
+        bid = await send_broadcast(h, "<b>Siaga banjir</b>: pantau kanal resmi.")
+
+        assert "nomor siarannya" in visible_text((await h.say(admin, "/eskalasi")).text)
+        reply = await h.say(admin, "/eskalasi 999")
+        assert "Siaran #999 tidak ditemukan" in visible_text(reply.text)
+        reply = await h.say(operator, f"/eskalasi {bid}")
+        assert "Hanya admin" in visible_text(reply.text)
+        reply = await h.say(camat, f"/eskalasi {bid}")  # "all" reaches beyond Klojen
+        assert "di luar wilayah Anda" in visible_text(reply.text)
+        reply = await h.say(admin, f"/eskalasi {bid}")
+        assert visible_text(reply.text).startswith(
+            f"🪜 Siaran #{bid} wajib dikonfirmasi. Grup yang belum menekan"
+        )
+        assert "pengingat di grup (+60 menit), pesan ke admin grup (+120 menit)" in reply.text
+        reply = await h.say(admin, f"/eskalasi {bid}")
+        assert "sudah wajib dikonfirmasi" in visible_text(reply.text)
+
+        h.clock.set(OPEN + timedelta(minutes=60))
+        # (The voting-morning timeline went out at start too, and has its own chain.)
+        [step] = [r for r in await run_due_escalations(h.app) if r.broadcast_id == bid]
+        assert (step.action, step.groups) == ("grup", 1)
+        await h.run_due()
+        assert any("belum" in (m.text or "") for m in h.world.bot_messages(quiet))
+        assert h.db_rows("SELECT count(*) FROM audit_log WHERE action = 'broadcast.ack_chain'") == [
+            (1,)
+        ]

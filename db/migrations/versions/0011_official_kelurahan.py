@@ -18,6 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("ack_chain", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     with op.batch_alter_table("officials", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kelurahan_code", sa.String(length=16), nullable=True))
         batch_op.create_foreign_key(
@@ -92,5 +96,9 @@ def downgrade() -> None:
         )
         batch_op.drop_column("kelurahan_code")
     with op.batch_alter_table("officials", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_officials_kelurahan_code_kelurahan"), type_="foreignkey")
+        batch_op.drop_constraint(
+            batch_op.f("fk_officials_kelurahan_code_kelurahan"), type_="foreignkey"
+        )
         batch_op.drop_column("kelurahan_code")
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_column("ack_chain")
