@@ -6,6 +6,7 @@ run itself, its once-only claim and report are domain.preflight_schedule's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.context import BotContext
+from bot.handlers.onboarding import mark_preflight, running_preflight
 from bot.http_sender import broadcast_bot
 from bot.jobs import JOB_KWARGS
 from bot.notices import BotNotifier
@@ -65,6 +67,12 @@ async def run_scheduled_preflight(application: App, key: str) -> PreflightRun | 
     slot = next((s for s in slots(services.profile) if s.key == key), None)
     if slot is None:  # the profile no longer has it
         return None
+    # After a /cekgrup still running (one pre-flight at a time); /cekgrup then waits for us.
+    while (running := running_preflight(application)) is not None:
+        await asyncio.wait([running])
+    current = asyncio.current_task()
+    if current is not None:
+        mark_preflight(application, current)
     settings = services.settings
     label = render("sistem.preflight_jadwal.tombol", services.profile, services.clock.now())
     checker = broadcast_bot(

@@ -28,8 +28,19 @@ from scheduler.audience import Audience
 
 log = logging.getLogger(__name__)
 
-# One pre-flight at a time per running bot.
-_RUNNING: WeakKeyDictionary[Any, asyncio.Task[None]] = WeakKeyDictionary()
+# One pre-flight at a time per running bot (/cekgrup and the scheduled one share it), so two
+# never read at twice the rate the pacer allows one.
+_RUNNING: WeakKeyDictionary[Any, asyncio.Task[Any]] = WeakKeyDictionary()
+
+
+def running_preflight(application: Any) -> asyncio.Task[Any] | None:
+    """The pre-flight this bot is running now, if any."""
+    task = _RUNNING.get(application)
+    return task if task is not None and not task.done() else None
+
+
+def mark_preflight(application: Any, task: asyncio.Task[Any]) -> None:
+    _RUNNING[application] = task
 
 
 def _render(context: BotContext, key: str, **extra: object) -> str:
