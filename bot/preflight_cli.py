@@ -40,7 +40,7 @@ async def check(settings: Settings, rate: float) -> str:
             f"{len(run.findings)} grup, {run.calls} panggilan, {run.retry_after}x 429",
             file=sys.stderr,
         )
-        return reach_text(result, profile, clock.now(), limit=10_000)
+        return reach_text(result, profile, clock.now(), limit=10_000, fit=False)
     finally:
         await engine.dispose()
 

@@ -151,6 +151,8 @@ class Official(Base):
     role: Mapped[OfficialRole] = mapped_column(_enum(OfficialRole))
     # An operator or admin limited to one kecamatan; None means the whole city.
     kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"), nullable=True)
+    # A lurah's staff: limited to one kelurahan of that kecamatan (migration 0011).
+    kelurahan_code: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.code"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -172,6 +174,7 @@ class OfficialRequest(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     role: Mapped[OfficialRole | None] = mapped_column(_enum(OfficialRole), nullable=True)
     kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"), nullable=True)
+    kelurahan_code: Mapped[str | None] = mapped_column(ForeignKey("kelurahan.code"), nullable=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     requested_by: Mapped[int] = mapped_column(BigInteger)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -207,6 +210,9 @@ class Broadcast(Base):
     agenda: Mapped[str | None] = mapped_column(String(60), nullable=True, index=True)
     # The agenda's topic; groups may opt out of optional topics (scheduler.topics).
     topic: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # An official asked for acknowledgement with the profile's escalation chain (/eskalasi);
+    # agenda steps listed in the profile's [acknowledgement] steps need it without this flag.
+    ack_chain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Agenda(Base):
@@ -544,3 +550,45 @@ class PoskoGroup(Base):
     title: Mapped[str] = mapped_column(String(255), default="")
     set_by: Mapped[int] = mapped_column(BigInteger)
     set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PreflightRun(Base):
+    """A scheduled pre-flight (profile `[preflight] at`): claimed once, run, reported once."""
+
+    __tablename__ = "preflight_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "H-3 10.00" as the profile writes it: one run per slot, ever.
+    slot: Mapped[str] = mapped_column(String(40), unique=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The PreflightCheck.run_at of the rows this run stored; None until it finished.
+    run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    groups: Mapped[int] = mapped_column(Integer, default=0)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    retry_after: Mapped[int] = mapped_column(Integer, default=0)
+    # Officials the result was sent to (after it was sent: never twice).
+    reported_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EscalationStep(Base):
+    """One step of an acknowledgement chain taken for one still-silent group (domain.escalation).
+
+    The row is written before anything is sent, so a step is taken at most once per group.
+    """
+
+    __tablename__ = "escalation_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[int] = mapped_column(Integer)  # index in the chain, from 0
+    action: Mapped[str] = mapped_column(String(20))  # grup, admin, lurah, camat
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    # How many people (or chats) were told about this group at this step; 0: nobody reachable.
+    notified: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("broadcast_id", "step", "group_id"),)

@@ -308,7 +308,7 @@ def _scoped(actor: Actor | None, spec: str) -> Audience | None:
     audience = Audience.parse(spec)
     if actor is None or actor.citywide:
         return audience
-    scope = actor.kecamatan_code or ""
+    scope = actor.scope or ""
     if audience.within_kecamatan(scope):
         return audience
     if audience.kecamatan_code is None and audience.kelurahan_code is None:

@@ -95,7 +95,9 @@ async def audit_entries(
             await session.scalars(
                 select(Official.user_id).where(
                     or_(
-                        Official.kecamatan_code == scope, Official.kecamatan_code.like(scope + ".%")
+                        Official.kelurahan_code == scope,
+                        Official.kecamatan_code == scope,
+                        Official.kecamatan_code.like(scope + ".%"),
                     )
                 )
             )

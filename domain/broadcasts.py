@@ -66,7 +66,7 @@ def _audience_for(actor: Actor, spec: str) -> Audience:
         audience = Audience.parse(spec)
     except AudienceError:
         raise DraftRefused("Sasaran siaran tidak dikenali.") from None
-    if not actor.citywide and not audience.within_kecamatan(actor.kecamatan_code or ""):
+    if not actor.citywide and not audience.within_kecamatan(actor.scope or ""):
         raise PermissionDenied(
             "Anda hanya dapat mengirim siaran ke grup di kecamatan Anda sendiri."
         )

@@ -27,6 +27,7 @@ from db.models import Group, GroupLevel, Kecamatan, Kelurahan, Neighbourhood
 from domain import csv_file
 from domain.audit import audit
 from domain.regions import Place, match_kelurahan
+from scheduler.audience import in_region, region_filter
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 20_000
@@ -129,7 +130,7 @@ def parse_list(
                 break
     if "kelurahan" not in columns or "rw" not in columns:
         raise ListRejected([RowProblem(1, "judul kolom tidak dikenali. " + HEADER_HELP)])
-    in_scope = {r.code for r in regions if r.kecamatan_code == kecamatan_code}
+    in_scope = {r.code for r in regions if in_region(r.code, kecamatan_code)}
     problems: list[RowProblem] = []
     cache: dict[str, str] = {}
     rws: dict[str, set[int]] = defaultdict(set)
@@ -299,9 +300,9 @@ async def neighbourhood_coverage(
         .where(registered)
     )
     if kecamatan_code is not None:
-        places = places.where(Kelurahan.kecamatan_code == kecamatan_code)
-        listed = listed.where(Kelurahan.kecamatan_code == kecamatan_code)
-        groups = groups.where(Kelurahan.kecamatan_code == kecamatan_code)
+        places = places.where(region_filter(Kelurahan.code, kecamatan_code))
+        listed = listed.where(region_filter(Kelurahan.code, kecamatan_code))
+        groups = groups.where(region_filter(Kelurahan.code, kecamatan_code))
     by_code: dict[str, KelurahanCoverage] = {
         code: KelurahanCoverage(code, name, kec_code, kec_name)
         for code, name, kec_code, kec_name in (await session.execute(places)).all()

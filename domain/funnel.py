@@ -27,7 +27,7 @@ from db.models import (
     Kelurahan,
     Neighbourhood,
 )
-from scheduler.audience import acknowledged_groups
+from scheduler.audience import acknowledged_groups, region_filter
 
 
 @dataclass
@@ -78,7 +78,7 @@ async def funnel(session: AsyncSession, kecamatan_code: str | None = None) -> Fu
         .order_by(Kecamatan.code, Kelurahan.name)
     )
     if kecamatan_code is not None:
-        places = places.where(Kelurahan.kecamatan_code == kecamatan_code)
+        places = places.where(region_filter(Kelurahan.code, kecamatan_code))
     rows = {code: FunnelRow(code, name, kec) for code, name, kec in (await session.execute(places))}
     listed = select(Neighbourhood.kelurahan_code, func.count()).group_by(
         Neighbourhood.kelurahan_code

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.places import load_regions, place
 from domain.regions import match_kelurahan
 from domain.registered import GroupCount, group_counts, groups_in
+from scheduler.audience import in_region, is_kelurahan_code
 
 
 async def group_counts_text(session: AsyncSession, scope: str | None) -> str:
@@ -22,6 +23,8 @@ async def group_counts_text(session: AsyncSession, scope: str | None) -> str:
         by_kecamatan.setdefault(row.where.kecamatan, []).append(row)
     total = sum(r.total for r in rows)
     title = f"Kecamatan {rows[0].where.kecamatan}" if scope and rows else "Kota Malang"
+    if is_kelurahan_code(scope) and rows:
+        title = f"Kelurahan {rows[0].where.name}"
     out = [f"🏘️ <b>Grup terdaftar — {html.escape(title)}</b>: {total} grup"]
     empty: list[str] = []
     for kecamatan, items in by_kecamatan.items():
@@ -50,7 +53,7 @@ async def kelurahan_text(session: AsyncSession, typed: str, scope: str | None) -
     """/grup <kelurahan>: every group ever registered there, with its state."""
     regions = await load_regions(session)
     if scope:
-        regions = [r for r in regions if r.kecamatan_code == scope]
+        regions = [r for r in regions if in_region(r.code, scope)]
     matches = match_kelurahan(typed[:80], regions)
     if not matches:
         within = " di kecamatan Anda" if scope else " di Kota Malang"

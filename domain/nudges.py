@@ -78,7 +78,7 @@ async def plan_nudge(
     previous = await follow_ups(session, parent.id)
     if any(p.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING) for p in previous):
         raise NudgeRefused("Pengingat sebelumnya masih dikirim. Tunggu sampai selesai.")
-    audience = Audience(kecamatan_code=actor.kecamatan_code, unacked_of=parent.id)
+    audience = Audience.of_scope(actor.scope, unacked_of=parent.id)
     recipients = await audience.count(session)
     return NudgePlan(parent.id, audience, recipients, previous)
 

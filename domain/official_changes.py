@@ -22,6 +22,8 @@ from domain.officials import (
     old_enough,
     scope_contains,
     scope_label,
+    scope_of,
+    set_scope,
 )
 
 # A pending request for a new approver lapses after this long.
@@ -83,12 +85,12 @@ async def request_change(
         action=RequestAction.GRANT if role is not None else RequestAction.REMOVE,
         user_id=user_id,
         role=role,
-        kecamatan_code=kecamatan_code if role is not None else None,
         name=name,
         requested_by=actor.user_id,
         requested_at=now,
         status=RequestStatus.PENDING,
     )
+    set_scope(request, kecamatan_code if role is not None else None)
     session.add(request)
     await session.flush()
     if actor.root and not await _eligible_approver_exists(session, request, target, now):
@@ -146,7 +148,7 @@ def _apply(
         official.approver_since = None
         official.approver_proposed_by = None
     official.role = role
-    official.kecamatan_code = scope
+    set_scope(official, scope)
     official.active = True
     official.name = name or official.name or ""
     audit(
@@ -234,15 +236,11 @@ async def _check_approver(
     # change: the official's current place and the new one lie inside their scope.
     if target is not None and target.root:
         raise PermissionDenied.of("otoritas.petugas.admin_utama", user_id=request.user_id)
-    if (
-        target is not None
-        and target.active
-        and not scope_contains(actor.scope, target.kecamatan_code)
-    ):
+    if target is not None and target.active and not scope_contains(actor.scope, scope_of(target)):
         raise PermissionDenied.of("otoritas.petugas.di_luar_wilayah", user_id=request.user_id)
-    if request.role is not None and not scope_contains(actor.scope, request.kecamatan_code):
+    if request.role is not None and not scope_contains(actor.scope, scope_of(request)):
         raise PermissionDenied.of(
-            "otoritas.petugas.wilayah_di_luar", wilayah=scope_label(request.kecamatan_code)
+            "otoritas.petugas.wilayah_di_luar", wilayah=scope_label(scope_of(request))
         )
 
 
@@ -303,7 +301,7 @@ async def approve_request(
         target,
         request.user_id,
         request.role,
-        request.kecamatan_code,
+        scope_of(request),
         now,
         request.name,
     )
@@ -320,9 +318,7 @@ async def reject_request(
     request = await _pending(session, request_id, now)
     if actor.user_id != request.requested_by:
         target = await session.get(Official, request.user_id)
-        await check_change(
-            session, actor, target, request.user_id, request.role, request.kecamatan_code
-        )
+        await check_change(session, actor, target, request.user_id, request.role, scope_of(request))
     request.status = RequestStatus.REJECTED
     request.decided_by = actor.user_id
     request.decided_at = now
@@ -348,5 +344,5 @@ async def pending_requests(
         r
         for r in rows
         if r.requested_by == viewer.user_id
-        or (viewer.is_admin and scope_contains(viewer.scope, r.kecamatan_code))
+        or (viewer.is_admin and scope_contains(viewer.scope, scope_of(r)))
     ]

@@ -31,9 +31,10 @@ from math import ceil
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Kecamatan, Official, OfficialRole
+from db.models import Kecamatan, Kelurahan, Official, OfficialRequest, OfficialRole
 from domain.audit import audit
 from domain.errors import PermissionDenied
+from scheduler.audience import is_kelurahan_code
 
 __all__ = [
     "DEFAULT_APPROVER_MIN_AGE",
@@ -53,6 +54,8 @@ __all__ = [
     "require_actor",
     "scope_contains",
     "scope_label",
+    "scope_of",
+    "set_scope",
 ]
 
 # Used when the election profile does not say (``[neutrality] approver_min_age_hours``).
@@ -72,6 +75,8 @@ class Actor:
     added_at: datetime | None = None
     approver_since: datetime | None = None
     approver_proposed_by: int | None = None
+    # A lurah's staff: one kelurahan (of kecamatan_code). Scoped code should use `scope`.
+    kelurahan_code: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -83,8 +88,9 @@ class Actor:
 
     @property
     def scope(self) -> str | None:
-        """The region code this official is limited to (None: the whole city)."""
-        return self.kecamatan_code
+        """The region code this official is limited to (None: the whole city): a kelurahan
+        code for a lurah, else a kecamatan code."""
+        return self.kelurahan_code or self.kecamatan_code
 
 
 def as_actor(official: Official) -> Actor:
@@ -97,6 +103,7 @@ def as_actor(official: Official) -> Actor:
         added_at=official.added_at,
         approver_since=official.approver_since,
         approver_proposed_by=official.approver_proposed_by,
+        kelurahan_code=official.kelurahan_code,
     )
 
 
@@ -158,6 +165,27 @@ def scope_label(scope: str | None) -> str:
     return scope or "se-kota"
 
 
+def scope_of(row: Official | OfficialRequest) -> str | None:
+    """The region code a row is limited to: its kelurahan (a lurah), its kecamatan, or None."""
+    return row.kelurahan_code or row.kecamatan_code
+
+
+def set_scope(row: Official | OfficialRequest, scope: str | None) -> None:
+    """Store a scope: a kelurahan code also records its kecamatan (35.73.05.1005 → 35.73.05),
+    so every kecamatan-wide query sees the lurah's staff as part of the kecamatan."""
+    if is_kelurahan_code(scope):
+        assert scope is not None
+        row.kecamatan_code, row.kelurahan_code = scope.rsplit(".", 1)[0], scope
+    else:
+        row.kecamatan_code, row.kelurahan_code = scope, None
+
+
+async def _known_scope(session: AsyncSession, scope: str) -> bool:
+    if is_kelurahan_code(scope):
+        return await session.get(Kelurahan, scope) is not None
+    return await session.get(Kecamatan, scope) is not None
+
+
 async def check_change(
     session: AsyncSession,
     actor: Actor,
@@ -175,15 +203,15 @@ async def check_change(
     if target is not None and target.root:
         raise PermissionDenied.of("otoritas.petugas.admin_utama", user_id=user_id)
     if target is not None and target.active:
-        if not scope_contains(actor.scope, target.kecamatan_code):
+        if not scope_contains(actor.scope, scope_of(target)):
             raise PermissionDenied.of("otoritas.petugas.di_luar_wilayah", user_id=user_id)
-        if not outranks(actor, target.role, target.kecamatan_code):
+        if not outranks(actor, target.role, scope_of(target)):
             raise PermissionDenied.of("otoritas.petugas.tidak_di_bawah", user_id=user_id)
     elif role is None:
         raise PermissionDenied.of("otoritas.petugas.tidak_ditemukan", user_id=user_id)
     if role is None:
         return
-    if scope is not None and await session.get(Kecamatan, scope) is None:
+    if scope is not None and not await _known_scope(session, scope):
         raise PermissionDenied.of("otoritas.petugas.wilayah_tidak_dikenal", wilayah=scope)
     if not scope_contains(actor.scope, scope):
         raise PermissionDenied.of("otoritas.petugas.wilayah_di_luar", wilayah=scope_label(scope))
@@ -230,6 +258,7 @@ async def assert_root_admins(
             and official.active
             and official.role is OfficialRole.ADMIN
             and official.kecamatan_code is None
+            and official.kelurahan_code is None
         ):
             continue
         audit(
@@ -246,6 +275,7 @@ async def assert_root_admins(
             official.approver_since = now
         official.role = OfficialRole.ADMIN
         official.kecamatan_code = None
+        official.kelurahan_code = None
         official.active = True
         official.root = True
         changed.append(user_id)
@@ -289,7 +319,14 @@ async def list_officials_page(
     """Active officials the viewer may see — the whole city for a city-wide official, their own
     scope (and themselves) otherwise — root admins first, then by scope and id."""
     query = select(Official).where(Official.active.is_(True))
-    if viewer.scope is not None:
+    if viewer.kelurahan_code is not None:
+        query = query.where(
+            or_(
+                Official.kelurahan_code == viewer.kelurahan_code,
+                Official.user_id == viewer.user_id,
+            )
+        )
+    elif viewer.scope is not None:
         query = query.where(
             or_(
                 Official.kecamatan_code == viewer.scope,
@@ -306,6 +343,8 @@ async def list_officials_page(
                 Official.root.desc(),
                 Official.kecamatan_code.is_not(None),
                 Official.kecamatan_code,
+                Official.kelurahan_code.is_not(None),
+                Official.kelurahan_code,
                 Official.user_id,
             )
             .offset((page - 1) * per_page)

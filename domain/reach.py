@@ -22,6 +22,7 @@ from db.models import Group, Kecamatan, Kelurahan, PreflightCheck, ReachOutcome
 from domain.places import area_label
 from election.profile import ElectionProfile
 from messages.render import render
+from messages.telegram_html import telegram_length
 from scheduler.audience import Audience
 
 
@@ -153,8 +154,23 @@ def reach_line(reach: Reach, profile: ElectionProfile, now: datetime) -> str:
     )
 
 
-def reach_text(reach: Reach, profile: ElectionProfile, now: datetime, limit: int = 40) -> str:
-    """The line and the list per kelurahan (HTML), at most `limit` groups listed."""
+# Below Telegram's 4096 characters a message, with room for a title above the text.
+MAX_LENGTH = 3800
+
+
+def reach_text(
+    reach: Reach, profile: ElectionProfile, now: datetime, limit: int = 40, *, fit: bool = True
+) -> str:
+    """The line and the list per kelurahan (HTML), at most `limit` groups listed — fewer when
+    the text would not fit in one Telegram message (`fit`; the shell prints everything)."""
+    text = _reach_text(reach, profile, now, limit)
+    while fit and limit > 0 and telegram_length(text) > MAX_LENGTH:
+        limit //= 2
+        text = _reach_text(reach, profile, now, limit)
+    return text
+
+
+def _reach_text(reach: Reach, profile: ElectionProfile, now: datetime, limit: int) -> str:
     lines = [reach_line(reach, profile, now)]
     grouped = by_kelurahan(reach.problems)
     shown = 0

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Group, GroupLevel
 from domain.places import Place, all_places, place
 from domain.subscriptions import GroupStatus, registration_of
+from scheduler.audience import in_region
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ async def group_counts(
             counts.get((p.code, GroupLevel.RT), 0),
         )
         for p in await all_places(session)
-        if kecamatan_code is None or p.kecamatan_code == kecamatan_code
+        if in_region(p.code, kecamatan_code)  # a kecamatan, or (a lurah) one kelurahan
     ]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Delivery, DeliveryStatus, Group, GroupLevel, Kecamatan, Kelurahan
 from domain.reports import DELIVERY_LABEL, NO_KECAMATAN, NO_KELURAHAN, acked_groups
+from scheduler.audience import region_filter
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ async def group_lines(
             Group.id,
         )
     )
-    if kecamatan_code is not None:
-        query = query.where(Kelurahan.kecamatan_code == kecamatan_code)
+    if kecamatan_code is not None:  # a kecamatan or (a lurah) a kelurahan
+        query = query.where(region_filter(Kelurahan.code, kecamatan_code))
     if unacknowledged_only:
         query = query.where(Delivery.status == DeliveryStatus.SENT, acked.c.people.is_(None))
     return [

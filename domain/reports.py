@@ -27,7 +27,7 @@ from db.models import (
 )
 from messages.library import UnknownMessageError, default_library
 from messages.telegram_html import visible_text
-from scheduler.audience import family_ids
+from scheduler.audience import family_ids, is_kelurahan_code, region_filter
 
 NO_KELURAHAN = "(tanpa kelurahan)"
 NO_KECAMATAN = "(tanpa kecamatan)"
@@ -148,12 +148,7 @@ def _info(broadcast: Broadcast) -> BroadcastInfo:
 
 def _in_scope(kecamatan_code: str | None) -> Select[Any]:
     """Deliveries' groups within a kecamatan (all registered groups when None)."""
-    query = select(Group.id)
-    if kecamatan_code is not None:
-        query = query.join(Kelurahan, Kelurahan.code == Group.kelurahan_code).where(
-            Kelurahan.kecamatan_code == kecamatan_code
-        )
-    return query
+    return select(Group.id).where(region_filter(Group.kelurahan_code, kecamatan_code))
 
 
 def _of_agenda(agenda: str | None) -> Any:
@@ -272,7 +267,7 @@ async def broadcast_report(
         .group_by(Kelurahan.kecamatan_code, Kecamatan.name, Group.kelurahan_code, Kelurahan.name)
     )
     if kecamatan_code is not None:
-        query = query.where(Kelurahan.kecamatan_code == kecamatan_code)
+        query = query.where(region_filter(Kelurahan.code, kecamatan_code))
     by_kecamatan: dict[str | None, KecamatanLine] = {}
     total = Tally()
     for kec_code, kec_name, kel_code, kel_name, n, sent, failed, ack, leader in (
@@ -300,7 +295,11 @@ async def broadcast_report(
 
 
 async def scope_name(session: AsyncSession, kecamatan_code: str | None) -> str:
+    """'se-Kota Malang', 'Kecamatan Klojen' or (a lurah's scope) 'Kelurahan Sumbersari'."""
     if kecamatan_code is None:
         return "se-Kota Malang"
+    if is_kelurahan_code(kecamatan_code):
+        kelurahan = await session.get(Kelurahan, kecamatan_code)
+        return f"Kelurahan {kelurahan.name if kelurahan else kecamatan_code}"
     kecamatan = await session.get(Kecamatan, kecamatan_code)
     return f"Kecamatan {kecamatan.name if kecamatan else kecamatan_code}"

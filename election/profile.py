@@ -152,6 +152,64 @@ class Privacy(_Strict):
     contact: str = ""  # where a person asks about or objects to their data
 
 
+# "H-3 10.00", "H 06.00", "H+1 08.00": the scheduler's H-n grammar (scheduler/timeline.py).
+_H_TIME = re.compile(r"^H([+-]\d{1,3})? \d{1,2}[.:]\d{2}$")
+
+
+class Preflight(_Strict):
+    """When the scheduled pre-flight asks Telegram about every group (H-n, election's zone)."""
+
+    at: list[str] = Field(default_factory=lambda: ["H-3 10.00", "H-1 10.00"])
+
+    @field_validator("at")
+    @classmethod
+    def _h_times(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _H_TIME.match(item.strip()):
+                raise ValueError(f"{item!r}: write a pre-flight time like 'H-3 10.00'")
+        return [item.strip() for item in value]
+
+
+ESCALATION_TARGETS = ("grup", "admin", "lurah", "camat")
+
+
+class ChainStep(_Strict):
+    """One step of an acknowledgement escalation chain (domain/escalation.py)."""
+
+    after_minutes: int = Field(gt=0, le=7 * 24 * 60)
+    # grup: the reminder in the group; admin: its registered admin in private chat; lurah,
+    # camat: the list of silent groups to the officials of the kelurahan, then the kecamatan.
+    to: str
+
+    @field_validator("to")
+    @classmethod
+    def _known_target(cls, value: str) -> str:
+        if value not in ESCALATION_TARGETS:
+            raise ValueError(f"{value!r}: use one of " + ", ".join(ESCALATION_TARGETS))
+        return value
+
+
+class Acknowledgement(_Strict):
+    """Which agenda steps need acknowledgement, and the chain that follows a group's silence."""
+
+    steps: list[str] = Field(default_factory=list)  # agenda step keys, e.g. "h-tps-buka"
+    chain: list[ChainStep] = Field(
+        default_factory=lambda: [
+            ChainStep(after_minutes=60, to="grup"),
+            ChainStep(after_minutes=120, to="admin"),
+            ChainStep(after_minutes=180, to="lurah"),
+            ChainStep(after_minutes=240, to="camat"),
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Acknowledgement:
+        minutes = [s.after_minutes for s in self.chain]
+        if minutes != sorted(set(minutes)):
+            raise ValueError("chain steps must come later one after another (after_minutes)")
+        return self
+
+
 class ElectionProfile(_Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -170,6 +228,8 @@ class ElectionProfile(_Strict):
     references: References
     neutrality: Neutrality = Neutrality()
     privacy: Privacy = Privacy()
+    preflight: Preflight = Preflight()
+    acknowledgement: Acknowledgement = Acknowledgement()
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -31,7 +31,33 @@ _SPEC = re.compile(
     r"^(?:(?P<all>all)|(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?"
     r"(?:/?(?P<level>rw|rt))?$"
 )
-_UNACKED = re.compile(r"^unacked:(?P<id>[0-9]+)(?:/kecamatan:(?P<code>[0-9.]+))?$")
+_UNACKED = re.compile(
+    r"^unacked:(?P<id>[0-9]+)(?:/(?P<kind>kecamatan|kelurahan):(?P<code>[0-9.]+))?$"
+)
+
+
+_KELURAHAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+
+def is_kelurahan_code(code: str | None) -> bool:
+    """A Kemendagri kelurahan code (35.73.02.1008) rather than a kecamatan's (35.73.02)."""
+    return code is not None and _KELURAHAN_CODE.match(code) is not None
+
+
+def in_region(code: str | None, scope: str | None) -> bool:
+    """Whether kelurahan `code` lies in `scope` (a kelurahan, a kecamatan, or None: the city)."""
+    if scope is None:
+        return True
+    return code is not None and (code == scope or code.startswith(scope + "."))
+
+
+def region_filter(kelurahan_code: Any, scope: str | None) -> Any:
+    """SQL: a kelurahan-code column within `scope` (kelurahan codes extend their kecamatan's)."""
+    if scope is None:
+        return true()
+    if is_kelurahan_code(scope):
+        return kelurahan_code == scope
+    return kelurahan_code.like(scope + ".%")
 
 
 class AudienceError(ValueError):
@@ -50,6 +76,8 @@ class Audience:
     def parse(cls, spec: str) -> Audience:
         unacked = _UNACKED.match(spec.strip().lower())
         if unacked:
+            if unacked["kind"] == "kelurahan":
+                return cls(kelurahan_code=unacked["code"], unacked_of=int(unacked["id"]))
             return cls(kecamatan_code=unacked["code"], unacked_of=int(unacked["id"]))
         match = _SPEC.match(spec.strip().lower())
         if not match or not spec.strip():
@@ -64,9 +92,22 @@ class Audience:
             return cls(kelurahan_code=match["code"], level=level)
         return cls(level=level)
 
+    @classmethod
+    def of_scope(cls, scope: str | None, **extra: Any) -> Audience:
+        """The groups of an official's scope: a kelurahan code, a kecamatan code, or the city."""
+        if is_kelurahan_code(scope):
+            return cls(kelurahan_code=scope, **extra)
+        return cls(kecamatan_code=scope, **extra)
+
     def spec(self) -> str:
         if self.unacked_of is not None:
-            scope = f"/kecamatan:{self.kecamatan_code}" if self.kecamatan_code else ""
+            scope = (
+                f"/kecamatan:{self.kecamatan_code}"
+                if self.kecamatan_code
+                else f"/kelurahan:{self.kelurahan_code}"
+                if self.kelurahan_code
+                else ""
+            )
             return f"unacked:{self.unacked_of}{scope}"
         base = (
             f"kecamatan:{self.kecamatan_code}"
@@ -78,7 +119,9 @@ class Audience:
         return f"{base}/{self.level.value}" if self.level else base
 
     def within_kecamatan(self, kecamatan_code: str) -> bool:
-        """Whether an official limited to kecamatan_code may address this audience."""
+        """Whether an official limited to kecamatan_code (or a kelurahan code) may address it."""
+        if is_kelurahan_code(kecamatan_code):
+            return self.kelurahan_code == kecamatan_code and self.kecamatan_code is None
         if self.kecamatan_code is not None:
             return self.kecamatan_code == kecamatan_code
         if self.kelurahan_code is not None:

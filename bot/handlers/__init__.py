@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
+from bot.escalation_jobs import start_escalation_sync, sync_escalations
 from bot.field_jobs import rebuild_field_jobs
 from bot.field_posting import resume_posting
 from bot.handlers import (
@@ -24,6 +25,7 @@ from bot.handlers import (
     approvals,
     audit,
     coverage,
+    escalation,
     field_reports,
     group_status,
     lapangan,
@@ -31,6 +33,7 @@ from bot.handlers import (
     officials_admin,
     onboarding,
     posko,
+    preflight_hints,
     privacy,
     questions,
     registration,
@@ -43,6 +46,7 @@ from bot.handlers import (
 )
 from bot.handlers.commands import set_commands, set_official_commands
 from bot.jobs import rebuild_jobs, start_sync
+from bot.preflight_jobs import schedule_preflights
 from bot.ui import callbacks
 from bot.ui.views import text
 from domain import flows
@@ -71,6 +75,9 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert application.job_queue is not None
     start_sync(application.job_queue)
     start_agenda_sync(application.job_queue)
+    await schedule_preflights(application)
+    await sync_escalations(application)
+    start_escalation_sync(application.job_queue)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -115,6 +122,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         posko,
         lapangan,
         onboarding,
+        preflight_hints,
+        escalation,
         topics,
         # Its private .toml document handler before the TPS registry's (any document).
         agendas,

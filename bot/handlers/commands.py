@@ -59,6 +59,7 @@ OFFICIALS = [
             "pertanyaan",
             "undang",
             "cekgrup",
+            "eskalasi",
             "agenda",
             "lapangan",
         )

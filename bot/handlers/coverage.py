@@ -39,7 +39,7 @@ async def grup(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if actor is None or message is None:
         return
-    scope = actor.kecamatan_code
+    scope = actor.scope
     async with context.services.sessions() as session:
         if context.args:
             body = await group_report.kelurahan_text(session, " ".join(context.args), scope)
@@ -56,8 +56,8 @@ async def cakupan(update: Update, context: BotContext) -> None:
         return
     services = context.services
     async with services.sessions() as session:
-        report = await neighbourhood_coverage(session, actor.kecamatan_code)
-        scope = await scope_name(session, actor.kecamatan_code)
+        report = await neighbourhood_coverage(session, actor.scope)
+        scope = await scope_name(session, actor.scope)
     if context.args:
         name = " ".join(context.args)[:80]
         matches = match_kelurahan(name, read_regions())
@@ -67,7 +67,7 @@ async def cakupan(update: Update, context: BotContext) -> None:
         elif found:
             names = ", ".join(k.name for k in found)
             await message.reply_text(text(context, "ui.cakupan.yang_mana", nama=names))
-        elif matches and actor.kecamatan_code is not None:
+        elif matches and actor.scope is not None:
             await message.reply_text(text(context, "ui.cakupan.di_luar_kecamatan"))
         else:
             await message.reply_text(text(context, "ui.cakupan.tidak_dikenal", nama=name[:40]))
@@ -83,7 +83,7 @@ async def cakupan(update: Update, context: BotContext) -> None:
         # The funnel (listed → bot added → registered → acknowledged) as a chart; drawing
         # takes a few hundred milliseconds, so not on the event loop that answers presses.
         async with services.sessions() as session:
-            shape = await funnel(session, actor.kecamatan_code)
+            shape = await funnel(session, actor.scope)
         chart_labels = labels(shape, services.profile, services.clock.now(), scope)
         png = await asyncio.to_thread(funnel_chart, shape, chart_labels)
         await context.bot.send_photo(
@@ -109,7 +109,7 @@ async def cakupan_import(update: Update, context: BotContext) -> None:
     file = await context.bot.get_file(document.file_id)
     data = bytes(await file.download_as_bytearray())
     try:
-        parsed = parse_list(decode(data), read_regions(), actor.kecamatan_code)
+        parsed = parse_list(decode(data), read_regions(), actor.scope)
     except ListRejected as exc:
         shown = [str(p) for p in exc.problems[:MAX_LISTED_PROBLEMS]]
         lines = [text(context, "ui.cakupan.tidak_diimpor")]

@@ -46,7 +46,8 @@ from domain.official_changes import (
     reject_request,
     remove_official,
 )
-from domain.officials import Actor, PermissionDenied, list_officials_page
+from domain.officials import Actor, PermissionDenied, list_officials_page, scope_of
+from scheduler.audience import is_kelurahan_code
 
 ROLE_WORDS = {"admin": OfficialRole.ADMIN, "operator": OfficialRole.OPERATOR}
 PER_PAGE = 20
@@ -233,6 +234,10 @@ async def petugas(update: Update, context: BotContext) -> None:
 
 
 def _row(context: BotContext, user_id: int, role: OfficialRole, scope: str | None) -> str:
+    if is_kelurahan_code(scope):
+        return text(
+            context, "ui.petugas.baris_kelurahan", id=user_id, peran=role.value, kelurahan=scope
+        )
     if scope:
         return text(
             context, "ui.petugas.baris_kecamatan", id=user_id, peran=role.value, kecamatan=scope
@@ -247,7 +252,7 @@ async def _list(message: Message, context: BotContext, actor: Actor, page: int) 
         waiting = await pending_requests(session, actor, services.clock.now())
     rows = []
     for o in shown.rows:
-        row = _row(context, o.user_id, o.role, o.kecamatan_code)
+        row = _row(context, o.user_id, o.role, scope_of(o))
         if o.root:
             row += " " + text(context, "ui.petugas.tanda_utama")
         rows.append(row)
@@ -292,10 +297,20 @@ async def _add(
         await message.reply_text(text(context, "ui.alasan", alasan=str(pending)))
         return
     await set_official_commands(context.bot, services.profile, [added.user_id])
-    key = "ui.petugas.ditambah_kecamatan" if kecamatan else "ui.petugas.ditambah_kota"
-    await message.reply_text(
-        text(context, key, id=added.user_id, peran=added.role.value, kecamatan=kecamatan or "")
-    )
+    if is_kelurahan_code(kecamatan):
+        reply = text(
+            context,
+            "ui.petugas.ditambah_kelurahan",
+            id=added.user_id,
+            peran=added.role.value,
+            kelurahan=kecamatan,
+        )
+    else:
+        key = "ui.petugas.ditambah_kecamatan" if kecamatan else "ui.petugas.ditambah_kota"
+        reply = text(
+            context, key, id=added.user_id, peran=added.role.value, kecamatan=kecamatan or ""
+        )
+    await message.reply_text(reply)
 
 
 async def _remove(message: Message, context: BotContext, actor: Actor, raw_id: str) -> None:
@@ -317,6 +332,10 @@ def _change(context: BotContext, request: OfficialRequest) -> str:
     if request.role is None:
         return text(context, "ui.petugas.perubahan_hapus")
     role = ROLE_LABEL[request.role]
+    if request.kelurahan_code:
+        return text(
+            context, "ui.petugas.perubahan_kelurahan", peran=role, kelurahan=request.kelurahan_code
+        )
     if request.kecamatan_code:
         return text(
             context, "ui.petugas.perubahan_kecamatan", peran=role, kecamatan=request.kecamatan_code
@@ -366,7 +385,7 @@ async def _decide(message: Message, context: BotContext, actor: Actor, verb: str
             session, actor, number, now, min_age=approver_min_age(services.profile)
         )
         active = changed.active
-        shown = _row(context, changed.user_id, changed.role, changed.kecamatan_code)
+        shown = _row(context, changed.user_id, changed.role, scope_of(changed))
     if active:
         await set_official_commands(context.bot, services.profile, [changed.user_id])
     key = "ui.petugas.permintaan_disetujui" if active else "ui.petugas.permintaan_dihapus"

@@ -28,8 +28,19 @@ from scheduler.audience import Audience
 
 log = logging.getLogger(__name__)
 
-# One pre-flight at a time per running bot.
-_RUNNING: WeakKeyDictionary[Any, asyncio.Task[None]] = WeakKeyDictionary()
+# One pre-flight at a time per running bot (/cekgrup and the scheduled one share it), so two
+# never read at twice the rate the pacer allows one.
+_RUNNING: WeakKeyDictionary[Any, asyncio.Task[Any]] = WeakKeyDictionary()
+
+
+def running_preflight(application: Any) -> asyncio.Task[Any] | None:
+    """The pre-flight this bot is running now, if any."""
+    task = _RUNNING.get(application)
+    return task if task is not None and not task.done() else None
+
+
+def mark_preflight(application: Any, task: asyncio.Task[Any]) -> None:
+    _RUNNING[application] = task
 
 
 def _render(context: BotContext, key: str, **extra: object) -> str:
@@ -104,7 +115,7 @@ async def cekgrup(update: Update, context: BotContext) -> None:
     await message.reply_text(
         _render(context, "sistem.preflight.mulai", total=total, minutes=minutes)
     )
-    scope = Audience(kecamatan_code=actor.kecamatan_code)
+    scope = Audience.of_scope(actor.scope)
     _RUNNING[application] = application.create_task(
         _run_and_report(application, message.chat_id, scope), update=update
     )

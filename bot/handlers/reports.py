@@ -21,6 +21,7 @@ from bot.ui import callbacks
 from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import Rows, keyboard, text
+from domain import escalation
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
@@ -76,7 +77,7 @@ async def laporan(update: Update, context: BotContext) -> None:
 async def _send_recent(chat_id: int, context: BotContext, actor: Actor) -> None:
     profile = context.services.profile
     async with context.services.sessions() as session:
-        recent = await recent_broadcasts(session, actor.kecamatan_code)
+        recent = await recent_broadcasts(session, actor.scope)
     rows: Rows = [[(broadcast_line(b, profile)[:60], REPORT.build("r", b.id))] for b in recent]
     await context.bot.send_message(
         chat_id, recent_text(recent, profile), reply_markup=keyboard(rows) if rows else None
@@ -91,8 +92,8 @@ async def _send_report(
     profile = services.profile
     try:
         async with services.sessions() as session:
-            report = await broadcast_report(session, broadcast_id, actor.kecamatan_code)
-            lines = await group_lines(session, report.broadcast.id, actor.kecamatan_code)
+            report = await broadcast_report(session, broadcast_id, actor.scope)
+            lines = await group_lines(session, report.broadcast.id, actor.scope)
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))
         return
@@ -150,14 +151,19 @@ async def _send_unacknowledged(
     services = context.services
     try:
         async with services.sessions() as session:
-            report = await broadcast_report(session, broadcast_id, actor.kecamatan_code)
+            report = await broadcast_report(session, broadcast_id, actor.scope)
             lines = await group_lines(
-                session, report.broadcast.id, actor.kecamatan_code, unacknowledged_only=True
+                session, report.broadcast.id, actor.scope, unacknowledged_only=True
+            )
+            chain = await escalation.summary(
+                session, report.broadcast.id, services.profile, services.clock.now(), actor.scope
             )
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))
         return
     body = unacknowledged_text(report, lines, services.profile)
+    if chain:  # the acknowledgement chain's steps so far (domain.escalation)
+        body += "\n\n" + chain
     bid = report.broadcast.id
     rows: Rows = []
     if lines and actor.is_admin:

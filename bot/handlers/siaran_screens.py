@@ -197,6 +197,9 @@ async def ask_kelurahan(
         return
     rows: Rows = []
     whole = offered(flow, f"kecamatan:{code}")
+    if actor.kelurahan_code is not None:  # a lurah's staff: their kelurahan only
+        whole = None
+        kelurahan = [k for k in kelurahan if k.code == actor.kelurahan_code]
     if whole is not None:
         label = text(context, "ui.siaran.tombol_seluruh_kecamatan", nama=name)
         rows.append([(label, data(flow, "a", *whole.split(":")))])

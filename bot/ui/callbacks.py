@@ -167,6 +167,8 @@ FIELD_REPORT = kind("lp", TOKEN, STEP, rest=True, unknown="ui.lapor.tombol_tidak
 POSKO = kind(
     "ps", ("action", r"[tdrv]"), ("case", r"[0-9]{1,9}"), unknown="ui.posko.tombol_tidak_dikenali"
 )
+# Under a scheduled pre-flight's report: pf:h:<run id>, message the affected groups' admins.
+PREFLIGHT = kind("pf", ("action", r"h"), ("run", r"[0-9]{1,12}"))
 
 
 async def answer(
