@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Broadcast, BroadcastSource, BroadcastStatus
 from election.profile import ElectionProfile
 from scheduler.audience import Audience, AudienceError
+from scheduler.checkin import CHECKIN_FIELDS, CheckIn, label_check, parse_checkin, resolved_json
 
 _RELATIVE = re.compile(r"^H\s*(?P<offset>[+-]\s*\d+)?\s+(?P<h>\d{1,2})[.:](?P<m>\d{2})$", re.I)
 
@@ -42,6 +43,7 @@ class TimelineEntry:
     audience: str
     expires: str | None
     priority: int
+    checkin: CheckIn | None = None  # a question answered with buttons (scheduler.checkin)
 
     def broadcast_key(self, profile: ElectionProfile) -> str:
         return f"{profile.key}:{self.key}"
@@ -70,6 +72,7 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
     for index, item in enumerate(raw.get("entry", []), start=1):
         where = f"timeline {path}, entry {item.get('key', index)}"
         unknown = set(item) - {"key", "at", "message", "audience", "expires", "priority"}
+        unknown -= CHECKIN_FIELDS
         if unknown:
             raise TimelineError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         try:
@@ -83,6 +86,10 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
             )
         except KeyError as exc:
             raise TimelineError(f"{where}: missing {exc.args[0]!r}") from None
+        checkin, problems = parse_checkin(item, label_check(profile))
+        if problems:
+            raise TimelineError(f"{where}: " + "; ".join(f"{f}: {r}" for f, r in problems))
+        entry = replace(entry, checkin=checkin)
         if entry.key in seen:
             raise TimelineError(f"{where}: the key is used twice")
         seen.add(entry.key)
@@ -91,6 +98,7 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
             if entry.expires is not None and parse_relative(entry.expires, profile) <= start:
                 raise ValueError("expires must be after at")
             Audience.parse(entry.audience)
+            resolved_json(checkin, start, entry.expires, profile.election_day, profile.tz)
         except (ValueError, AudienceError) as exc:
             raise TimelineError(f"{where}: {exc}") from None
         entries.append(entry)
@@ -134,6 +142,9 @@ async def sync_timeline(
             "scheduled_at": scheduled_at,
             "expires_at": expires_at,
             "priority": entry.priority,
+            "checkin": resolved_json(
+                entry.checkin, scheduled_at, entry.expires, profile.election_day, profile.tz
+            ),
         }
         broadcast = existing.get(key)
         if broadcast is None:
