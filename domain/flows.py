@@ -30,12 +30,14 @@ class FlowKind(StrEnum):
 
     REGISTRATION = "daftar"
     BROADCAST = "siaran"
+    CHECKIN_DESCRIPTION = "cekin_uraian"  # a leader's short description after a check-in
 
 
 # How long an untouched flow stays open. Each step starts the clock again.
 TTL: dict[FlowKind, timedelta] = {
     FlowKind.REGISTRATION: timedelta(hours=24),
     FlowKind.BROADCAST: timedelta(hours=2),
+    FlowKind.CHECKIN_DESCRIPTION: timedelta(hours=12),
 }
 
 

@@ -15,6 +15,7 @@ from bot.ui.callbacks import (
     ACK,
     APPROVAL,
     BROADCAST_DRAFT,
+    CHECKIN,
     MENU,
     REGISTRATION,
     REPORT,
@@ -46,6 +47,7 @@ def test_kinds_have_distinct_prefixes_and_answers_in_the_library() -> None:
         (TPS_LOOKUP, ("t", "35.73.05.1005", 30, 0)),
         (REPORT, ("n!", 7)),
         (REPORT, ("d",)),
+        (CHECKIN, (123456789012345678, "masalah")),
     ],
 )
 def test_build_then_parse_gives_the_values_back(

@@ -21,6 +21,7 @@ from bot.handlers import (
     agendas,
     approvals,
     audit,
+    checkins,
     coverage,
     group_status,
     membership,
@@ -52,6 +53,7 @@ EXPIRED_FLOWS_KEPT = timedelta(days=7)
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
     from bot.agenda_jobs import start_agenda_sync, sync_agendas_now
+    from bot.checkin_jobs import start_checkin_jobs
 
     services = application.bot_data.services
     # The election timeline is one agenda among others (scheduler.agenda, domain.agendas).
@@ -63,6 +65,7 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     assert application.job_queue is not None
     start_sync(application.job_queue)
     start_agenda_sync(application.job_queue)
+    await start_checkin_jobs(application)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -90,6 +93,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handlers(siaran.typed_input_handlers(), group=-1)
     # Before that: the answer an official is typing to a resident's question (/pertanyaan).
     application.add_handlers(questions.typed_input_handlers(), group=-2)
+    # Check-in answer presses (group 0) and, first of all typed input, a leader's description
+    # after an answer that opened a report (group -3). The report store is plugged in here.
+    checkins.install(application)
     for module in (
         # Acknowledgement presses first: they must be answered at once, before anything slow.
         acks,

@@ -151,6 +151,11 @@ ERASE = kind("hd", ("answer", r"ya|batal"))
 QUESTION = kind("q", ("step", r"[fcla]"), rest=True, unknown="pertanyaan.tombol_tidak_dikenali")
 # /topik: tp:<topic>, a group admin switches an optional topic on or off.
 TOPIC = kind("tp", ("topic", r"[a-z_]{1,20}"))
+# A check-in's answer under its broadcast: ci:<broadcast>:<answer key> (scheduler.checkin);
+# as with ACK, the message and chat the button sits on identify the delivery.
+CHECKIN = kind(
+    "ci", BROADCAST_ID, ("answer", r"[a-z][a-z0-9_]{0,11}"), unknown="checkin.tombol.tidak_berlaku"
+)
 
 
 async def answer(
