@@ -32,15 +32,29 @@ def job_name(broadcast_id: int) -> str:
     return f"checkin-silence:{broadcast_id}"
 
 
-def _lines(notice: SilenceNotice) -> str:
+def _lines(services: Services, notice: SilenceNotice) -> str:
+    profile, now = services.profile, services.clock.now()
     lines = []
     for group in notice.groups[:MAX_LINES]:
-        place = f"RW {group.rw:02d}" if group.rw is not None else ""
-        if group.rt is not None:
-            place += f" RT {group.rt:02d}"
-        lines.append(f"• {group.title} — {place.strip()}, Kel. {group.kelurahan}".strip())
+        place = " ".join(
+            part
+            for part in (
+                f"RW {group.rw:02d}" if group.rw is not None else "",
+                f"RT {group.rt:02d}" if group.rt is not None else "",
+            )
+            if part
+        )
+        lines.append(
+            render(
+                "checkin.tanpa_jawaban.baris",
+                profile,
+                now,
+                {"grup": group.title, "tempat": place or "-", "kelurahan": group.kelurahan},
+            )
+        )
     if len(notice.groups) > MAX_LINES:
-        lines.append(f"… dan {len(notice.groups) - MAX_LINES} grup lainnya")
+        rest = len(notice.groups) - MAX_LINES
+        lines.append(render("checkin.tanpa_jawaban.lainnya", profile, now, {"jumlah": rest}))
     return "\n".join(lines)
 
 
@@ -62,7 +76,7 @@ def silence_text(services: Services, notice: SilenceNotice) -> str:
             "batas": f"{local:%d/%m %H.%M} {profile.timezone_label}",
             "jumlah": len(notice.groups),
             "total": notice.reached,
-            "daftar": _lines(notice),
+            "daftar": _lines(services, notice),
         },
     )
 

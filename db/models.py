@@ -207,7 +207,8 @@ class Broadcast(Base):
     # The agenda's topic; groups may opt out of optional topics (scheduler.topics).
     topic: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # A check-in (a question with answer buttons): scheduler.checkin.ResolvedCheckIn as JSON.
-    checkin: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # (none_as_null: an ordinary broadcast holds SQL NULL, not JSON null, so queries can tell.)
+    checkin: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Agenda(Base):

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Broadcast,
+    BroadcastStatus,
     CheckInAnswer,
     CheckInFollowUp,
     CheckInSilence,
@@ -481,7 +482,13 @@ async def upcoming_deadlines(session: AsyncSession) -> list[tuple[int, datetime]
     listed = select(CheckInSilence.broadcast_id)
     rows = (
         await session.scalars(
-            select(Broadcast).where(Broadcast.checkin.is_not(None), Broadcast.id.not_in(listed))
+            select(Broadcast).where(
+                Broadcast.checkin.is_not(None),
+                Broadcast.id.not_in(listed),
+                # Set aside before it ever went out: nobody was asked, so nobody is silent.
+                Broadcast.status.not_in((BroadcastStatus.CANCELLED, BroadcastStatus.SKIPPED))
+                | Broadcast.started_at.is_not(None),
+            )
         )
     ).all()
     result = []
