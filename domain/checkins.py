@@ -292,8 +292,11 @@ async def group_answers(session: AsyncSession, broadcast_id: int) -> dict[int, s
     return latest
 
 
-async def member_answers(session: AsyncSession, broadcast_id: int) -> Counter[str]:
-    """Members' (non-admin) answers, each member's latest press counted once per group."""
+async def member_answers(
+    session: AsyncSession, broadcast_id: int, groups: set[int] | None = None
+) -> Counter[str]:
+    """Members' (non-admin) answers, each member's latest press counted once per group;
+    `groups`: only those groups (an official's scope)."""
     rows = await session.execute(
         select(CheckInAnswer.group_id, CheckInAnswer.user_id, CheckInAnswer.answer)
         .where(CheckInAnswer.broadcast_id == broadcast_id, CheckInAnswer.is_admin.is_(False))
@@ -301,7 +304,8 @@ async def member_answers(session: AsyncSession, broadcast_id: int) -> Counter[st
     )
     latest: dict[tuple[int, int], str] = {}
     for group_id, user_id, answer in rows:
-        latest[(group_id, user_id)] = answer
+        if groups is None or group_id in groups:
+            latest[(group_id, user_id)] = answer
     return Counter(latest.values())
 
 
@@ -413,24 +417,38 @@ async def _member_rows(session: AsyncSession, broadcast_id: int) -> Counter[int]
 
 @dataclass(frozen=True)
 class Totals:
-    answers: dict[str, int]
+    """One check-in over an official's area: (label, groups) per answer, the silent groups,
+    and members' answers apart."""
+
+    answers: list[tuple[str, int]]
     unanswered: int
-    members: dict[str, int]
+    members: list[tuple[str, int]]
 
 
-async def checkin_totals(session: AsyncSession, broadcast_id: int) -> Totals | None:
-    """One check-in over the whole city (for /laporan); None when it is not a check-in."""
+async def checkin_totals(
+    session: AsyncSession, broadcast_id: int, scope: str | None = None
+) -> Totals | None:
+    """One check-in summed up (for /laporan); None when the broadcast is not a check-in."""
     checkin = await _checkin(session, broadcast_id)
     if checkin is None:
         return None
     answers = {a.key: 0 for a in checkin.answers}
     unanswered = 0
-    for area in await checkin_counts(session, [broadcast_id]):
+    for area in await checkin_counts(session, [broadcast_id], scope):
         for key, n in area.answers.items():
             answers[key] = answers.get(key, 0) + n
         unanswered += area.unanswered
-    members = await member_answers(session, broadcast_id)
-    return Totals(answers, unanswered, {a.key: members.get(a.key, 0) for a in checkin.answers})
+    groups = None
+    if scope is not None:
+        groups = {
+            g for g, code in await _reached(session, broadcast_id) if scope_contains(scope, code)
+        }
+    members = await member_answers(session, broadcast_id, groups)
+    return Totals(
+        [(a.label, answers[a.key]) for a in checkin.answers],
+        unanswered,
+        [(a.label, members.get(a.key, 0)) for a in checkin.answers],
+    )
 
 
 # -- no answer is a signal -------------------------------------------------------------------------

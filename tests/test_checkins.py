@@ -180,8 +180,14 @@ async def test_answers_changes_members_and_counts_per_kelurahan(
     }
     assert [a.kelurahan_code for a in klojen_only] == [KLOJEN]
     assert totals is not None
-    assert totals.answers == {"sudah": 2, "belum": 0, "masalah": 1}
-    assert totals.members == {"sudah": 0, "belum": 1, "masalah": 0}
+    assert totals.answers == [("Sudah tiba", 2), ("Belum", 0), ("Ada masalah", 1)]
+    assert totals.members == [("Sudah tiba", 0), ("Belum", 1), ("Ada masalah", 0)]
+    assert totals.unanswered == 0
+    async with sessions() as session:
+        lowokwaru_only = await checkin_totals(session, broadcast_id, "35.73.05")
+    assert lowokwaru_only is not None
+    assert lowokwaru_only.answers == [("Sudah tiba", 0), ("Belum", 0), ("Ada masalah", 1)]
+    assert lowokwaru_only.members == [("Sudah tiba", 0), ("Belum", 0), ("Ada masalah", 0)]
     # Only the leader's "Ada masalah" opened a report, once.
     assert [(c["category"], c["source"]) for c in opener.calls] == [
         ("logistik", f"checkin:{broadcast_id}")

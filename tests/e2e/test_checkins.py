@@ -169,6 +169,15 @@ async def test_the_pilkada_logistics_check_in_goes_out_and_leaders_and_members_a
         1,
     )
     assert followups == []
+    # The broadcast's report shows the answers beside delivery and reading.
+    report = await h.say(
+        h.admin(), f"/laporan {broadcast_id}", match=lambda m: "cek-in" in (m.text or "")
+    )
+    assert (
+        "Jawaban cek-in (ketua RT/RW): Sudah tiba 1, Belum 0, Ada masalah 0; belum menjawab: 0"
+        in (report.text or "")
+    )
+    assert "Sudah tiba 0, Belum 0, Ada masalah 1" in (report.text or "")
 
 
 async def test_ada_masalah_opens_a_report_and_asks_the_leader_for_a_description(
