@@ -117,8 +117,9 @@ async def _run(context: BotContext) -> None:
     await send_silences(context.services, context.bot)
 
 
-async def start_checkin_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """At start: one job per check-in deadline still to come, and the catch-up job."""
+async def schedule_deadlines(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """One job per check-in deadline still to come, under a predictable name (again after the
+    clock jumped, as the rehearsal's does)."""
     services = application.bot_data.services
     job_queue = application.job_queue
     assert job_queue is not None
@@ -138,6 +139,14 @@ async def start_checkin_jobs(application: Application[Any, Any, Any, Any, Any, A
             job_kwargs={"misfire_grace_time": None, "coalesce": True},
         )
         count += 1
+    return count
+
+
+async def start_checkin_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """At start: the deadline jobs, rebuilt from the database, and the catch-up job."""
+    count = await schedule_deadlines(application)
+    job_queue = application.job_queue
+    assert job_queue is not None
     job_queue.run_repeating(
         _run,
         interval=CATCH_UP,

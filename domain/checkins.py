@@ -132,11 +132,22 @@ async def record_answer(
     """Keep the press; say what it did to the group's answer and whether it opened a report."""
     delivery = (
         await session.execute(
-            select(Delivery.id, Delivery.group_id).where(
+            select(Delivery.id, Delivery.group_id)
+            .join(Group, Group.id == Delivery.group_id)
+            .where(
                 Delivery.broadcast_id == press.broadcast_id,
-                Delivery.chat_id == press.chat_id,
-                Delivery.telegram_message_id == press.message_id,
-                Delivery.status == DeliveryStatus.SENT,
+                (
+                    (Delivery.status == DeliveryStatus.SENT)
+                    & (Delivery.chat_id == press.chat_id)
+                    & (Delivery.telegram_message_id == press.message_id)
+                )
+                # Sent, but its result not written yet (the engine writes results in batches a
+                # fraction of a second later): the group's chat holds one message of it.
+                | (
+                    (Delivery.status == DeliveryStatus.SENDING)
+                    & Delivery.telegram_message_id.is_(None)
+                    & (Group.chat_id == press.chat_id)
+                ),
             )
         )
     ).first()
