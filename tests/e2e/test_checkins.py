@@ -91,6 +91,11 @@ async def send_checkin(h: Harness, *, deadline: timedelta = timedelta(hours=4)) 
     return broadcast_id
 
 
+def asks(message: Message) -> bool:
+    """The bot's request for a description after an answer that opened a report."""
+    return "balas pesan ini" in (message.text or "")
+
+
 def checkin_message(h: Harness, chat: Chat, broadcast_id: int) -> Message:
     for message in reversed(h.world.bot_messages(chat)):
         if any(
@@ -194,7 +199,7 @@ async def test_ada_masalah_opens_a_report_and_asks_the_leader_for_a_description(
     assert await press(h, ketua, rw, broadcast_id, "masalah") == (
         "Terima kasih, jawaban grup tercatat: Ada masalah."
     )
-    ask = await h.server.wait_for_message(rw, after=before.message_id if before else 0)
+    ask = await h.server.wait_for_message(rw, asks, after=before.message_id if before else 0)
     assert "balas pesan ini" in (ask.text or "")
     assert opener.calls == [
         {
@@ -212,12 +217,16 @@ async def test_ada_masalah_opens_a_report_and_asks_the_leader_for_a_description(
 
     # Too long: said so, and the flow waits for a shorter one.
     h.world.user_sends(ketua, rw, "x" * 501, reply_to=ask)
-    too_long = await h.server.wait_for_message(rw, after=ask.message_id)
+    too_long = await h.server.wait_for_message(
+        rw, lambda m: "batasnya 500" in (m.text or ""), after=ask.message_id
+    )
     assert "batasnya 500" in (too_long.text or "")
     h.world.user_sends(
         ketua, rw, "Kotak suara TPS 07 belum datang, NIK 3573010101010001", reply_to=ask
     )
-    done = await h.server.wait_for_message(rw, after=too_long.message_id)
+    done = await h.server.wait_for_message(
+        rw, lambda m: "uraian" in (m.text or ""), after=too_long.message_id
+    )
     assert done.text == "✅ Terima kasih, uraian masalah sudah diteruskan ke petugas Pemkot."
     assert len(opener.calls) == 2
     described = opener.calls[1]
@@ -247,7 +256,7 @@ async def test_belum_opens_a_report_only_after_the_deadline_and_a_description_ma
     await press(h, ketua, rt, broadcast_id, "sudah")
     await press(h, ketua, rt, broadcast_id, "belum")
     assert [c["description"] for c in opener.calls] == [None]
-    await h.server.wait_for_message(rt, after=before.message_id if before else 0)
+    await h.server.wait_for_message(rt, asks, after=before.message_id if before else 0)
     reply = await h.say(ketua, "Sudah jam 21.00, logistik belum sampai di TPS 03.")
     assert reply.text == "✅ Terima kasih, uraian masalah sudah diteruskan ke petugas Pemkot."
     assert opener.calls[1]["description"] == "Sudah jam 21.00, logistik belum sampai di TPS 03."
