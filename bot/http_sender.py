@@ -21,6 +21,7 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
+from bot.ui.callbacks import CHECKIN
 from scheduler.sender import Outcome, OutgoingMessage, SendResult
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,29 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 def ack_keyboard(label: str, data: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+# Short answers fit one row on a phone; longer ones get a row each.
+_ONE_ROW_CHARS = 32
+
+
+def checkin_keyboard(
+    broadcast_id: int, answers: tuple[tuple[str, str], ...]
+) -> InlineKeyboardMarkup:
+    """A check-in's answer buttons (key, label), in the order the step lists them."""
+    buttons = [
+        InlineKeyboardButton(label, callback_data=CHECKIN.build(broadcast_id, key))
+        for key, label in answers
+    ]
+    if sum(len(label) for _, label in answers) <= _ONE_ROW_CHARS:
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def message_keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup:
+    if message.answers:
+        return checkin_keyboard(message.broadcast_id, message.answers)
+    return ack_keyboard(message.ack_label, message.ack_data)
 
 
 def broadcast_bot(token: str, base_url: str, base_file_url: str, pool: int) -> ExtBot[None]:
@@ -155,7 +179,7 @@ class TelegramSender:
         self._transport = transport
         self._url = f"{bot.base_url}/sendMessage"
         # Everything but the chat id is the same for every send of a broadcast: encoded once.
-        self._forms: dict[tuple[str, str, str, bool], bytes] = {}
+        self._forms: dict[tuple[object, ...], bytes] = {}
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         body = b"chat_id=%d&%s" % (message.chat_id, self._form(message))
@@ -166,10 +190,17 @@ class TelegramSender:
         return classify(status, payload)
 
     def _form(self, message: OutgoingMessage) -> bytes:
-        key = (message.html, message.ack_label, message.ack_data, message.paid)
+        key = (
+            message.html,
+            message.ack_label,
+            message.ack_data,
+            message.paid,
+            message.answers,
+            message.broadcast_id,
+        )
         form = self._forms.get(key)
         if form is None:
-            keyboard = ack_keyboard(message.ack_label, message.ack_data).to_dict()
+            keyboard = message_keyboard(message).to_dict()
             fields = {
                 "text": message.html,
                 "parse_mode": ParseMode.HTML.value,

@@ -23,12 +23,14 @@ from sqlalchemy import select
 
 from bot.agenda_cli import AGENDAS_DIR
 from bot.app import build_application
+from bot.checkin_jobs import schedule_deadlines
 from bot.jobs import rebuild_jobs
 from bot.rehearsal_report import (
     DONE,
     RehearsalResult,
     line_text,
     print_summary,
+    read_checkins,
     read_lines,
     say,
 )
@@ -36,7 +38,7 @@ from bot.rehearsal_town import Town
 from bot.runner import polling
 from bot.settings import Settings
 from db.models import Agenda as AgendaRow
-from db.models import BroadcastStatus, Group
+from db.models import BroadcastStatus, Group, Official, OfficialRole
 from domain.agendas import pause, read_bundled
 from election.profile import load_profile
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
@@ -114,6 +116,12 @@ async def rehearse(
                                 updated_at=now,
                             )
                         )
+                    for official in town.officials():
+                        session.add(
+                            Official(
+                                **official, role=OfficialRole.OPERATOR, active=True, added_at=now
+                            )
+                        )
                 async with services.sessions.begin() as session:
                     # Only the agenda being played runs; the others wait (a scratch database).
                     for other in (await session.scalars(select(AgendaRow.name))).all():
@@ -129,6 +137,7 @@ async def rehearse(
                 say(out, "Batas Telegram aktif (30 pesan/detik, 20/menit per grup).\n")
                 presses = await _drive(app, server, town, clock, options, out, profile.tz, playing)
                 lines = await read_lines(services.sessions, playing)
+                checkins = await read_checkins(services.sessions, playing)
         calls = server.calls
         result = RehearsalResult(
             groups=len(rows),
@@ -137,6 +146,7 @@ async def rehearse(
             too_many_requests=sum(1 for c in calls if c.status == 429),
             server_errors=sum(1 for c in calls if c.status >= 500),
             presses=presses,
+            checkins=checkins,
         )
     print_summary(out, result, profile.tz)
     return result
@@ -209,6 +219,7 @@ async def _drive(
         if not running and upcoming and min(upcoming) - now > timedelta(minutes=2):
             clock.jump(min(upcoming) - timedelta(minutes=1))
             await rebuild_jobs(app)
+            await schedule_deadlines(app)  # check-in deadlines the jump passed: due now
     say(out, "⚠ gladi dihentikan: batas waktu tercapai")
     return presses
 

@@ -8,8 +8,16 @@ from typing import Any, TextIO
 
 from sqlalchemy import func, select
 
-from db.models import Acknowledgement, Broadcast, BroadcastStatus, Delivery
+from db.models import (
+    Acknowledgement,
+    Broadcast,
+    BroadcastStatus,
+    CheckInFollowUp,
+    CheckInSilence,
+    Delivery,
+)
 from domain.broadcasts import STATUS_LABEL
+from domain.checkins import checkin_broadcasts, checkin_totals
 from messages.context import format_day
 
 DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)
@@ -34,6 +42,8 @@ class RehearsalResult:
     too_many_requests: int
     server_errors: int
     presses: int
+    # One line per check-in: the leaders' answers, the silent groups, reports opened.
+    checkins: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> int:
@@ -42,6 +52,44 @@ class RehearsalResult:
     @property
     def ok(self) -> bool:
         return all(line.status in DONE for line in self.lines)
+
+
+async def read_checkins(sessions: Any, agenda: str) -> list[str]:
+    """Each check-in of the agenda summed up for the closing summary."""
+    lines: list[str] = []
+    async with sessions() as session:
+        for broadcast in await checkin_broadcasts(session):
+            if broadcast.agenda != agenda:
+                continue
+            totals = await checkin_totals(session, broadcast.id)
+            if totals is None:
+                continue
+            reports = await session.scalar(
+                select(func.count())
+                .select_from(CheckInFollowUp)
+                .where(CheckInFollowUp.broadcast_id == broadcast.id)
+            )
+            described = await session.scalar(
+                select(func.count())
+                .select_from(CheckInFollowUp)
+                .where(
+                    CheckInFollowUp.broadcast_id == broadcast.id,
+                    CheckInFollowUp.description.is_not(None),
+                )
+            )
+            silence = await session.get(CheckInSilence, broadcast.id)
+            answers = ", ".join(f"{label} {n}" for label, n in totals.answers)
+            listed = (
+                f"; daftar tanpa jawaban ke {silence.recipients} petugas"
+                if silence is not None
+                else "; batas jawaban belum lewat"
+            )
+            key = (broadcast.timeline_key or str(broadcast.id)).split(":")[-1]
+            lines.append(
+                f"{key:<20}{answers}; tanpa jawaban {totals.unanswered}; "
+                f"laporan {reports or 0} ({described or 0} berisi uraian){listed}"
+            )
+    return lines
 
 
 async def read_lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
@@ -130,6 +178,10 @@ def print_summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
         f"{result.too_many_requests} jawaban 429 dan {result.server_errors} galat server "
         "disuntikkan/ditangani.",
     )
+    if result.checkins:
+        say(out, "\nCek-in (jawaban ketua RT/RW)")
+        for checkin in result.checkins:
+            say(out, checkin)
     say(out, "Gladi selesai: semua siaran tuntas." if result.ok else "Gladi BELUM tuntas.")
 
 

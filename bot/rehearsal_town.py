@@ -1,5 +1,6 @@
 """The rehearsal's simulated city: RW/RT groups across every kelurahan, already registered,
-with leaders and residents who read reminders and press "Sudah dibaca".
+with leaders and residents who read reminders and press "Sudah dibaca", and leaders who answer
+check-ins (most "all is well", a few "Belum" or "Ada masalah" with a description, some never).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class Town:
         self.rng = rng
         self.groups: list[Chat] = []
         self.members: dict[int, list[User]] = {}
+        self.checkin_answers = 0
+        self.descriptions = 0
 
     def build(self, rt_every: int, members: int) -> list[dict[str, Any]]:
         """One RW group in every kelurahan, an RT group in every `rt_every`-th; as rows."""
@@ -56,18 +59,40 @@ class Town:
                 )
         return rows
 
+    def officials(self) -> list[dict[str, Any]]:
+        """One camat's office per kecamatan, who started the bot (they get no-answer lists)."""
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for region in read_regions():
+            if region.kecamatan_code in seen:
+                continue
+            seen.add(region.kecamatan_code)
+            user = self.world.add_user(f"Kantor Kecamatan {region.kecamatan}", started=True)
+            rows.append({"user_id": user.id, "kecamatan_code": region.kecamatan_code})
+        return rows
+
     def press_some(self, seen: set[tuple[int, int]], probability: float) -> int:
-        """Residents read new reminders; some press "Sudah dibaca"."""
+        """Residents read new reminders; some press "Sudah dibaca"; leaders answer check-ins."""
         presses = 0
         for chat in self.groups:
             if chat.migrated_to is not None:
                 continue
             for message in self.world.bot_messages(chat):
-                if (chat.id, message.message_id) in seen or not message.buttons():
+                if (chat.id, message.message_id) in seen:
+                    continue
+                if not message.buttons():
+                    if message.reply_to is not None and _ASKS_FOR_DESCRIPTION in (
+                        message.text or ""
+                    ):
+                        seen.add((chat.id, message.message_id))
+                        self._describe(chat, message)
                     continue
                 seen.add((chat.id, message.message_id))
                 data = message.buttons()[0].get("callback_data")
                 if not data:
+                    continue
+                if str(data).startswith("ci:"):
+                    presses += self._answer_checkin(chat, message)
                     continue
                 for person in self.members.get(chat.id, []):
                     if self.rng.random() < probability:
@@ -77,3 +102,48 @@ class Town:
                         except (LookupError, ValueError):
                             break
         return presses
+
+    def _answer_checkin(self, chat: Chat, message: Any) -> int:
+        """The leader answers (or not); now and then a resident presses too."""
+        people = self.members.get(chat.id, [])
+        buttons = [str(b["callback_data"]) for b in message.buttons()]
+        roll = self.rng.random()
+        if not people or roll < 0.12:
+            return 0  # a leader who never answers: the no-answer list names this group
+        # Mostly the first answer (all is well); a few "Belum" / "Ada masalah".
+        choice = buttons[0]
+        if roll > 0.94:
+            choice = buttons[-1]
+        elif roll > 0.88 and len(buttons) > 2:
+            choice = buttons[1]
+        presses = 0
+        try:
+            self.world.press_button(people[0], chat, message.message_id, choice)
+            presses += 1
+            if len(people) > 1 and self.rng.random() < 0.3:
+                self.world.press_button(people[1], chat, message.message_id, buttons[0])
+                presses += 1
+        except (LookupError, ValueError):
+            return presses
+        self.checkin_answers += presses
+        return presses
+
+    def _describe(self, chat: Chat, ask: Any) -> None:
+        people = self.members.get(chat.id, [])
+        if not people:
+            return
+        text = self.rng.choice(_DESCRIPTIONS)
+        try:
+            self.world.user_sends(people[0], chat, text, reply_to=ask)
+            self.descriptions += 1
+        except (LookupError, ValueError):
+            pass
+
+
+# A word of the bot's request for a description (messages/library/checkin.toml).
+_ASKS_FOR_DESCRIPTION = "balas pesan ini"
+_DESCRIPTIONS = (
+    "Kotak suara untuk TPS 05 belum datang, KPPS sudah menghubungi PPS.",
+    "Bilik suara kurang satu, sedang diusahakan KPPS.",
+    "Surat suara sudah datang tetapi kotak suaranya rusak.",
+)

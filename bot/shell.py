@@ -34,6 +34,21 @@ def _wib(profile: ElectionProfile, when: object) -> str:
     return f"{format_day(local.date())[:3]} {local:%d/%m/%Y %H.%M} {profile.timezone_label}"
 
 
+def _checkin_line(profile: ElectionProfile, data: dict[str, object]) -> str:
+    """A check-in under its broadcast in `plan`: answers (* opens a report) and deadline."""
+    from scheduler.checkin import REPORT_NEVER, ResolvedCheckIn
+
+    checkin = ResolvedCheckIn.from_json(data)
+    assert checkin is not None
+    answers = " ".join(
+        f"[{a.label}{'*' if a.report != REPORT_NEVER else ''}]" for a in checkin.answers
+    )
+    return (
+        f"↳ CEK-IN {answers} · batas jawaban {_wib(profile, checkin.deadline)}"
+        f" · laporan: {checkin.category} (* membuka laporan)"
+    )
+
+
 def plan(settings: Settings, args: argparse.Namespace) -> int:
     """Every agenda (or one, --agenda) in WIB with each broadcast's status and recipient count."""
     from bot.agenda_cli import AGENDAS_DIR
@@ -95,6 +110,8 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
                         f"{(b.message_key or 'teks sendiri'):<{key_w}}{b.audience:<{aud_w}}"
                         f"{STATUS_LABEL[b.status]:<22}{recipients}{expiry}"
                     )
+                    if b.checkin:
+                        print(f"      {_checkin_line(profile, b.checkin)}")
         return 0
 
     return run_job(settings, job)

@@ -213,6 +213,9 @@ class Broadcast(Base):
     # An official asked for acknowledgement with the profile's escalation chain (/eskalasi);
     # agenda steps listed in the profile's [acknowledgement] steps need it without this flag.
     ack_chain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # A check-in (a question with answer buttons): scheduler.checkin.ResolvedCheckIn as JSON.
+    # (none_as_null: an ordinary broadcast holds SQL NULL, not JSON null, so queries can tell.)
+    checkin: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Agenda(Base):
@@ -592,3 +595,61 @@ class EscalationStep(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("broadcast_id", "step", "group_id"),)
+
+
+class CheckInAnswer(Base):
+    """One press of a check-in's answer button (scheduler.checkin); every press is kept.
+
+    The group's answer is the latest press of one of its admins (the RT/RW leaders); members'
+    presses are kept beside it and counted apart. Never the presser's name.
+    """
+
+    __tablename__ = "checkin_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str] = mapped_column(String(12))
+    pressed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_checkin_answers_broadcast_group", "broadcast_id", "group_id"),)
+
+
+class CheckInFollowUp(Base):
+    """A check-in answer that opened a report for its group (one per check-in and group).
+
+    Kept whatever the report store is: `report_ref` is what it returned (None when the bot runs
+    without one: then this row is the record that a report is needed).
+    """
+
+    __tablename__ = "checkin_followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answer: Mapped[str] = mapped_column(String(12))
+    category: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    report_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    described_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("broadcast_id", "group_id"),)
+
+
+class CheckInSilence(Base):
+    """The no-answer list of a check-in, sent once after its deadline."""
+
+    __tablename__ = "checkin_silences"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    silent_groups: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    listed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -32,6 +32,7 @@ class FlowKind(StrEnum):
     BROADCAST = "siaran"
     FIELD_REPORT = "lapor"  # /lapor: a leader's report from the field (bot.handlers.field_reports)
     POSKO_NOTE = "posko_catatan"  # the note an official types to close a case (bot.handlers.posko)
+    CHECKIN_DESCRIPTION = "cekin_uraian"  # a leader's short description after a check-in
 
 
 # How long an untouched flow stays open. Each step starts the clock again.
@@ -40,6 +41,7 @@ TTL: dict[FlowKind, timedelta] = {
     FlowKind.BROADCAST: timedelta(hours=2),
     FlowKind.FIELD_REPORT: timedelta(hours=12),
     FlowKind.POSKO_NOTE: timedelta(hours=2),
+    FlowKind.CHECKIN_DESCRIPTION: timedelta(hours=12),
 }
 
 

@@ -20,7 +20,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.models import Acknowledgement, FieldReport, FlowState, ResidentQuestion
+from db.models import (
+    Acknowledgement,
+    CheckInAnswer,
+    CheckInFollowUp,
+    FieldReport,
+    FlowState,
+    ResidentQuestion,
+)
 from domain.audit import audit
 from election.profile import ElectionProfile
 
@@ -43,6 +50,18 @@ PERSONAL_DATA: list[PersonalData] = [
         "tanda “Sudah dibaca” yang Anda tekan",
         Acknowledgement.user_id,
         Acknowledgement.created_at,
+    ),
+    PersonalData(
+        "checkin_answers",
+        "jawaban cek-in yang Anda tekan (misalnya “Sudah tiba”)",
+        CheckInAnswer.user_id,
+        CheckInAnswer.pressed_at,
+    ),
+    PersonalData(
+        "checkin_followups",
+        "laporan masalah dari jawaban cek-in Anda, dengan uraiannya",
+        CheckInFollowUp.reporter_id,  # type: ignore[arg-type]
+        CheckInFollowUp.opened_at,
     ),
     PersonalData(
         "resident_questions",

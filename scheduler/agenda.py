@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Broadcast, BroadcastSource, BroadcastStatus
 from election.profile import ElectionProfile
 from scheduler.audience import Audience
+from scheduler.checkin import CheckIn, resolved_json
 from scheduler.recurrence import Recurrence, parse_duration, relative_at
 from scheduler.timeline import Timeline
 
@@ -51,6 +52,7 @@ class Step:
     expires: str | None = None  # "H-2 21.00" (anchored) or a duration ("12 jam")
     first_day: date | None = None
     last_day: date | None = None
+    checkin: CheckIn | None = None  # a question answered with buttons (scheduler.checkin)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Planned:
     text: str | None
     audience: str
     priority: int
+    checkin: dict[str, object] | None = None  # Broadcast.checkin: resolved, plain JSON
 
 
 def _expiry(agenda: Agenda, step: Step, start: datetime, anchor: date | None) -> datetime | None:
@@ -106,6 +109,7 @@ def materialise(agenda: Agenda, now: datetime, window: timedelta = RECUR_WINDOW)
                 text=step.text,
                 audience=step.audience,
                 priority=step.priority,
+                checkin=resolved_json(step.checkin, start, step.expires, anchor, agenda.tz),
             )
         )
 
@@ -142,6 +146,7 @@ def election_agenda(timeline: Timeline, profile: ElectionProfile) -> Agenda:
             at=e.at,
             anchor="H",
             expires=e.expires,
+            checkin=e.checkin,
         )
         for e in timeline.entries
     )
@@ -213,6 +218,7 @@ async def sync_agendas(
                 "priority": plan.priority,
                 "agenda": agenda.name,
                 "topic": agenda.topic,
+                "checkin": plan.checkin,
             }
             broadcast = existing.get(plan.key)
             if broadcast is None:

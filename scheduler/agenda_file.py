@@ -29,6 +29,9 @@ An agenda file (TOML, see ``election/data/agendas/``)::
     expires = "12 jam"                    # default 12 jam for a recurring step
     message = "kerja_bakti.jumat_bersih"
 
+A step with ``answers`` is a check-in (a question answered with buttons; ``deadline`` and
+``category`` go with it): the format is in ``scheduler.checkin``.
+
 Times are wall-clock in the city's zone (``scheduler.recurrence``). An official's own ``text``
 follows the rules of /siaran (length, neutrality, Telegram HTML).
 """
@@ -48,6 +51,7 @@ from messages.quiet_period import quiet_findings
 from messages.telegram_html import telegram_length, validate_html
 from scheduler.agenda import DEFAULT_RECURRING_VALIDITY, ELECTION_ANCHOR, Agenda, AnchorDate, Step
 from scheduler.audience import Audience, AudienceError
+from scheduler.checkin import CHECKIN_FIELDS, CheckIn, label_check, parse_checkin, resolve
 from scheduler.recurrence import Recurrence, parse_duration, parse_every, relative_at
 from scheduler.topics import TOPICS
 
@@ -57,7 +61,7 @@ MAX_STEPS = 200
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$")
 _STEP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
 _TOP_FIELDS = {"name", "title", "topic", "description", "sources", "anchors", "step"}
-_STEP_FIELDS = {
+_STEP_FIELDS = CHECKIN_FIELDS | {
     "key",
     "at",
     "anchor",
@@ -349,6 +353,10 @@ def _parse_step(
         fail("priority", f"langkah {key}: priority harus angka 0 sampai 9")
         priority = 0
 
+    checkin, checkin_problems = parse_checkin(item, label_check(profile))
+    for name, reason in checkin_problems:
+        fail(name, f"langkah {key}: {reason}")
+
     at, every, expires = item.get("at"), item.get("every"), item.get("expires")
     anchor_name = item.get("anchor")
     recurrence: Recurrence | None = None
@@ -371,6 +379,8 @@ def _parse_step(
             fail("anchor", f"langkah {key}: langkah berulang tidak memakai anchor")
         if expires is not None and parse_duration(str(expires)) is None:
             fail("expires", f"langkah {key}: expires langkah berulang ditulis seperti '12 jam'")
+        if checkin is not None and parse_duration(checkin.deadline or str(expires)) is None:
+            fail("deadline", f"langkah {key}: deadline langkah berulang ditulis seperti '4 jam'")
     else:
         if anchor_name is None and len(anchors) == 1:
             anchor_name = next(iter(anchors))
@@ -409,6 +419,7 @@ def _parse_step(
                         if end <= start:
                             fail("expires", f"langkah {key}: expires harus setelah waktu kirim")
                         sent = (start, end)
+                _check_deadline(checkin, start, expires, day, profile, key, fail)
     if isinstance(text, str) and not bad:
         in_quiet = _may_go_out_in_masa_tenang(
             profile, sent, recurrence, expires, first_day, last_day
@@ -435,4 +446,22 @@ def _parse_step(
         expires=str(expires) if expires is not None else None,
         first_day=first_day,
         last_day=last_day,
+        checkin=checkin,
     )
+
+
+def _check_deadline(
+    checkin: CheckIn | None,
+    start: datetime,
+    expires: object,
+    day: date,
+    profile: ElectionProfile,
+    key: str,
+    fail: Callable[[str | None, str], None],
+) -> None:
+    if checkin is None:
+        return
+    try:
+        resolve(checkin, start, str(expires) if expires is not None else None, day, profile.tz)
+    except ValueError as exc:
+        fail("deadline", f"langkah {key}: {exc}")

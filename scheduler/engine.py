@@ -15,6 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from db.engine import SessionFactory
@@ -194,7 +195,7 @@ class BroadcastEngine:
         prepared = await retrying(lambda: self._prepare(broadcast_id), "preparing a broadcast")
         if isinstance(prepared, BroadcastSummary):
             return prepared
-        text, priority, expires_at = prepared
+        text, priority, expires_at, answers = prepared
         writer = ResultWriter(
             self.sessions, self.clock, self.config.result_interval, holder=self.holder
         )
@@ -207,7 +208,7 @@ class BroadcastEngine:
         # Sends whose request was cut off: they may have gone out, so they are not given back.
         unknown: set[int] = set()
         try:
-            await self._send_all(broadcast_id, text, priority, expires_at, writer, unknown)
+            await self._send_all(broadcast_id, text, priority, expires_at, writer, unknown, answers)
         finally:
             renewer.cancel()
             await writer.close()
@@ -234,8 +235,18 @@ class BroadcastEngine:
         expires_at: datetime | None,
         writer: ResultWriter,
         unknown: set[int],
+        answers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         ack_data = ack_callback_data(broadcast_id)
+        message = OutgoingMessage(
+            chat_id=0,
+            html=text,
+            ack_label=self.ack_label,
+            ack_data=ack_data,
+            paid=self.config.paid,
+            answers=answers,
+            broadcast_id=broadcast_id,
+        )
 
         def stopped() -> bool:
             return broadcast_id in self._stopping or self.closing
@@ -265,7 +276,7 @@ class BroadcastEngine:
         async def worker() -> None:
             while (item := await work.next()) is not None:
                 await self._send_one(
-                    item, text, priority, ack_data, writer, work, unknown, expires_at is None
+                    item, message, priority, writer, work, unknown, expires_at is None
                 )
 
         workers = [asyncio.create_task(worker()) for _ in range(self.config.workers)]
@@ -296,9 +307,8 @@ class BroadcastEngine:
     async def _send_one(
         self,
         item: Item,
-        text: str,
+        message: OutgoingMessage,
         priority: int,
-        ack_data: str,
         writer: ResultWriter,
         work: RunQueue,
         unknown: set[int],
@@ -322,15 +332,7 @@ class BroadcastEngine:
         item.attempts += 1
         unknown.add(item.delivery_id)
         try:
-            result = await self.sender.send(
-                OutgoingMessage(
-                    chat_id=item.chat_id,
-                    html=text,
-                    ack_label=self.ack_label,
-                    ack_data=ack_data,
-                    paid=self.config.paid,
-                )
-            )
+            result = await self.sender.send(replace(message, chat_id=item.chat_id))
         except BaseException:
             self.breaker.release_probe()
             raise  # cut off mid-request: it may have gone out, so it stays in `unknown`

@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Group
 from scheduler.audience import Audience
+from scheduler.checkin import ResolvedCheckIn
 
 TERMINAL = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED, BroadcastStatus.SKIPPED)
 NOT_APPROVED = (BroadcastStatus.DRAFT, BroadcastStatus.AWAITING_APPROVAL)
 
 Renderer = Callable[[Broadcast], str]
-# What a prepared broadcast is sent with: its text, priority and expiry.
-Prepared = tuple[str, int, datetime | None]
+# What a prepared broadcast is sent with: its text, priority, expiry and a check-in's answers
+# as (key, label) (empty: an ordinary broadcast with the ack button).
+Prepared = tuple[str, int, datetime | None, tuple[tuple[str, str], ...]]
 
 
 @dataclass
@@ -78,7 +80,9 @@ async def prepare(
         return await finish_in(session, broadcast, now)
     # RUNNING and not expired: resuming, here or in a second engine. Rows another engine
     # claimed are left alone; those whose claim ran out (a crash) are claimed again.
-    return broadcast.text or "", broadcast.priority, broadcast.expires_at
+    checkin = ResolvedCheckIn.from_json(broadcast.checkin)
+    answers = tuple((a.key, a.label) for a in checkin.answers) if checkin else ()
+    return broadcast.text or "", broadcast.priority, broadcast.expires_at, answers
 
 
 async def create_deliveries(session: AsyncSession, broadcast: Broadcast, now: datetime) -> None:

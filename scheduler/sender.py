@@ -38,6 +38,10 @@ class OutgoingMessage:
     ack_label: str
     ack_data: str
     paid: bool = False
+    # A check-in's answers (key, label): its buttons replace the ack button; the Sender builds
+    # their data from `broadcast_id` and the key (bot.ui.callbacks.CHECKIN).
+    answers: tuple[tuple[str, str], ...] = ()
+    broadcast_id: int = 0
 
 
 class Sender(Protocol):

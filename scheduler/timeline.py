@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 
 from election.profile import ElectionProfile
 from scheduler.audience import Audience, AudienceError
+from scheduler.checkin import CHECKIN_FIELDS, CheckIn, label_check, parse_checkin, resolved_json
 
 _RELATIVE = re.compile(r"^H\s*(?P<offset>[+-]\s*\d+)?\s+(?P<h>\d{1,2})[.:](?P<m>\d{2})$", re.I)
 
@@ -39,6 +40,7 @@ class TimelineEntry:
     audience: str
     expires: str | None
     priority: int
+    checkin: CheckIn | None = None  # a question answered with buttons (scheduler.checkin)
 
     def broadcast_key(self, profile: ElectionProfile) -> str:
         return f"{profile.key}:{self.key}"
@@ -67,6 +69,7 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
     for index, item in enumerate(raw.get("entry", []), start=1):
         where = f"timeline {path}, entry {item.get('key', index)}"
         unknown = set(item) - {"key", "at", "message", "audience", "expires", "priority"}
+        unknown -= CHECKIN_FIELDS
         if unknown:
             raise TimelineError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         try:
@@ -80,6 +83,10 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
             )
         except KeyError as exc:
             raise TimelineError(f"{where}: missing {exc.args[0]!r}") from None
+        checkin, problems = parse_checkin(item, label_check(profile))
+        if problems:
+            raise TimelineError(f"{where}: " + "; ".join(f"{f}: {r}" for f, r in problems))
+        entry = replace(entry, checkin=checkin)
         if entry.key in seen:
             raise TimelineError(f"{where}: the key is used twice")
         seen.add(entry.key)
@@ -88,6 +95,7 @@ def load_timeline(path: Path, profile: ElectionProfile) -> Timeline:
             if entry.expires is not None and parse_relative(entry.expires, profile) <= start:
                 raise ValueError("expires must be after at")
             Audience.parse(entry.audience)
+            resolved_json(checkin, start, entry.expires, profile.election_day, profile.tz)
         except (ValueError, AudienceError) as exc:
             raise TimelineError(f"{where}: {exc}") from None
         entries.append(entry)

@@ -18,6 +18,7 @@ from bot.ui.callbacks import (
     AGENDA,
     APPROVAL,
     BROADCAST_DRAFT,
+    CHECKIN,
     ERASE,
     MENU,
     QUESTION,
@@ -60,6 +61,7 @@ def test_kinds_have_distinct_prefixes_and_answers_in_the_library() -> None:
         (QUESTION, ("l", 41, "35.73.05.1005")),
         (QUESTION, ("a", 41)),
         (TOPIC, ("kesehatan",)),
+        (CHECKIN, (123456789012345678, "masalah")),
     ],
 )
 def test_build_then_parse_gives_the_values_back(

@@ -24,6 +24,7 @@ from bot.handlers import (
     agendas,
     approvals,
     audit,
+    checkins,
     coverage,
     escalation,
     field_reports,
@@ -50,6 +51,7 @@ from bot.preflight_jobs import schedule_preflights
 from bot.ui import callbacks
 from bot.ui.views import text
 from domain import flows
+from domain.field.checkin_reports import FieldReports
 from domain.officials import list_officials
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ EXPIRED_FLOWS_KEPT = timedelta(days=7)
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Runs in post_init once storage is open: timeline rows, jobs, command lists."""
     from bot.agenda_jobs import start_agenda_sync, sync_agendas_now
+    from bot.checkin_jobs import start_checkin_jobs
 
     services = application.bot_data.services
     # The election timeline is one agenda among others (scheduler.agenda, domain.agendas).
@@ -78,6 +81,7 @@ async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await schedule_preflights(application)
     await sync_escalations(application)
     start_escalation_sync(application.job_queue)
+    await start_checkin_jobs(application)
     await set_commands(application.bot, services.profile)
     async with services.sessions() as session:
         officials = await list_officials(session)
@@ -109,6 +113,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # an official types to close a case; each consumes a message only when its flow awaits it.
     application.add_handlers(field_reports.typed_input_handlers(), group=-4)
     application.add_handlers(posko.typed_input_handlers(), group=-3)
+    # Check-in answer presses (group 0) and, first of all typed input, a leader's description
+    # after an answer that opened a report (its own group). The field report store plugs in here.
+    checkins.install(application, FieldReports())
     for module in (
         # Acknowledgement presses first: they must be answered at once, before anything slow.
         acks,

@@ -22,6 +22,7 @@ from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import Rows, keyboard, text
 from domain import escalation
+from domain.checkins import checkin_totals
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied
@@ -94,6 +95,7 @@ async def _send_report(
         async with services.sessions() as session:
             report = await broadcast_report(session, broadcast_id, actor.scope)
             lines = await group_lines(session, report.broadcast.id, actor.scope)
+            checkin = await checkin_totals(session, report.broadcast.id, actor.scope)
     except ReportError as exc:
         await context.bot.send_message(chat_id, str(exc))
         return
@@ -104,9 +106,16 @@ async def _send_report(
             (text(context, "ui.laporan.tombol_siaran_lain"), REPORT.build("d")),
         ]
     ]
-    await context.bot.send_message(
-        chat_id, report_text(report, profile), reply_markup=keyboard(rows)
-    )
+    body = report_text(report, profile)
+    if checkin is not None:  # a check-in: its answers beside delivery and reading
+        body += "\n\n" + text(
+            context,
+            "checkin.rekap",
+            rincian=", ".join(f"{label} {n}" for label, n in checkin.answers),
+            tanpa=checkin.unanswered,
+            warga=", ".join(f"{label} {n}" for label, n in checkin.members),
+        )
+    await context.bot.send_message(chat_id, body, reply_markup=keyboard(rows))
     if report.total.targeted == 0:
         return
     # Drawing takes a few hundred milliseconds: not on the event loop that answers presses.

@@ -169,6 +169,11 @@ POSKO = kind(
 )
 # Under a scheduled pre-flight's report: pf:h:<run id>, message the affected groups' admins.
 PREFLIGHT = kind("pf", ("action", r"h"), ("run", r"[0-9]{1,12}"))
+# A check-in's answer under its broadcast: ci:<broadcast>:<answer key> (scheduler.checkin);
+# as with ACK, the message and chat the button sits on identify the delivery.
+CHECKIN = kind(
+    "ci", BROADCAST_ID, ("answer", r"[a-z][a-z0-9_]{0,11}"), unknown="checkin.tombol.tidak_berlaku"
+)
 
 
 async def answer(

@@ -19,14 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseStatus, FieldCase, Kecamatan, Kelurahan
+from domain.checkins import latest_checkin_by_kelurahan
 from domain.field import categories
 from domain.field.events import OPEN
 from election.profile import ElectionProfile
 from messages.render import Safe, render
 
 CheckinSource = Callable[[AsyncSession, str | None, datetime], Awaitable[dict[str, dict[str, int]]]]
-# Where the check-ins' counts plug in (see the module docstring); empty until they do.
-CHECKIN_SOURCES: list[CheckinSource] = []
+# Where the check-ins' counts come from (see the module docstring): the latest check-in's
+# answers per kelurahan.
+CHECKIN_SOURCES: list[CheckinSource] = [latest_checkin_by_kelurahan]
 
 # Age buckets of an open case, as the board groups them.
 AGES: tuple[tuple[timedelta | None, str], ...] = (

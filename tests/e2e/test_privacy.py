@@ -77,6 +77,8 @@ async def test_hapusdata_deletes_one_persons_data_after_confirmation(kentongan: 
     (entry,) = await _audit(h, "privacy.erase")
     assert entry.actor_id == siti_id and json.loads(entry.detail) == {
         "acknowledgements": 2,
+        "checkin_answers": 0,
+        "checkin_followups": 0,
         "resident_questions": 0,
         "flow_states": 0,
         "field_reports": 0,
@@ -114,6 +116,8 @@ async def test_retention_deletes_after_the_period_and_is_audited(kentongan: Harn
     (entry,) = await _audit(h, "privacy.retention")
     assert entry.actor_id is None and json.loads(entry.detail) == {
         "acknowledgements": 3,
+        "checkin_answers": 0,
+        "checkin_followups": 0,
         "resident_questions": 0,
         "flow_states": 0,
         "field_reports": 0,
