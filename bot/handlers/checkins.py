@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.field_posting import resume_posting
 from bot.handlers.acks import AckConfig, ChatAdmins
 from bot.ui.callbacks import CHECKIN, answer, refuse
 from bot.ui.views import text
@@ -89,6 +90,8 @@ class CheckIns:
             return
         await answer(query, text(context, key, jawaban=result.label))
         if result.followup is not None:
+            # The answer opened a field case: into its posko now, not at the next minute sweep.
+            await resume_posting(context.application)
             await self._ask(context, message, result, user.id, user.first_name)
 
     async def _ask(

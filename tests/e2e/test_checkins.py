@@ -20,6 +20,8 @@ from db.models import (
     BroadcastStatus,
     CheckInAnswer,
     CheckInFollowUp,
+    FieldCase,
+    FieldReport,
     Official,
     OfficialRole,
 )
@@ -342,7 +344,9 @@ async def test_check_in_answers_on_both_databases(kentongan: Harness) -> None:
     async with h.services.sessions() as session:
         assert await group_answer(session, broadcast_id, group_id) == "sudah"
         followups = (await session.scalars(select(CheckInFollowUp))).all()
-    assert [(f.answer, f.report_ref) for f in followups] == [("masalah", None)]
+        (report_id,) = (await session.scalars(select(FieldReport.id))).all()
+    # The follow-up names the field report the answer opened (the real store is plugged in).
+    assert [(f.answer, f.report_ref) for f in followups] == [("masalah", str(report_id))]
 
 
 async def test_ada_masalah_becomes_a_field_case_in_the_posko_with_its_description(
@@ -350,7 +354,6 @@ async def test_ada_masalah_becomes_a_field_case_in_the_posko_with_its_descriptio
 ) -> None:
     """The real report store, not a recording one: the answer opens one field report, posted
     to the posko as a case, and the leader's description fills that report (no second one)."""
-    from db.models import FieldCase, FieldReport
     from tests.e2e.field_helpers import make_posko, posko_group
 
     h = kentongan
