@@ -27,9 +27,8 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.http_sender import ack_keyboard, broadcast_bot
-from bot.ops import ops_of
-from bot.ops_metrics import count_429s
+from bot.http_sender import ack_keyboard
+from bot.side_bot import SideBot
 from bot.ui.callbacks import ACK, answer
 from bot.ui.views import text
 from db.engine import SessionFactory
@@ -201,8 +200,7 @@ class AckButtons:
         self.admins = ChatAdmins(self.config)
         self.writer: AckWriter | None = None
         self.counts: ButtonCounts | None = None
-        self._side_bot: Bot | None = None
-        self._side_bot_lock = asyncio.Lock()
+        self._side_bot = SideBot(self.config.presses_at_once + self.config.admin_lookups, "acks")
         self._pressing = asyncio.Semaphore(self.config.presses_at_once)
         self.unanswered = 0  # recorded, but too late for Telegram to take an answer
         self._answers: dict[str, str] = {}
@@ -236,24 +234,7 @@ class AckButtons:
 
     async def side_bot(self, context: BotContext) -> Bot:
         """The Bot for answers, admin look-ups and count edits: no PTB limiter, no Defaults."""
-        if self._side_bot is not None:
-            return self._side_bot
-        async with self._side_bot_lock:
-            if self._side_bot is None:
-                settings = context.services.settings
-                bot = broadcast_bot(
-                    settings.token,
-                    settings.telegram_base_url,
-                    settings.base_file_url,
-                    self.config.presses_at_once + self.config.admin_lookups,
-                )
-                ops = ops_of(context.application)
-                if ops is not None:  # its 429s count like every other request's
-                    count_429s(bot, ops, "acks")
-                await bot.initialize()
-                context.services.closers.append(bot.shutdown)
-                self._side_bot = bot
-            return self._side_bot
+        return await self._side_bot.get(context)
 
     async def on_press(self, update: Update, context: BotContext) -> None:
         """Record the press, answer it, then learn whether the presser leads the group."""

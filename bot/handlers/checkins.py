@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.field_posting import resume_posting
 from bot.handlers.acks import AckConfig, ChatAdmins
+from bot.side_bot import SideBot
 from bot.ui.callbacks import CHECKIN, answer, refuse
 from bot.ui.views import text
 from domain import flows
@@ -55,7 +56,10 @@ class CheckIns:
 
     def __init__(self, opener: ReportOpener | None = None) -> None:
         self.opener: ReportOpener = opener or RecordOnly()
-        self.admins = ChatAdmins(AckConfig())
+        config = AckConfig()
+        self.admins = ChatAdmins(config)
+        # Answers and admin look-ups off the interactive bot's limiter (bot.side_bot).
+        self.side = SideBot(config.presses_at_once + config.admin_lookups, "checkins")
 
     async def on_press(self, update: Update, context: BotContext) -> None:
         """Keep the answer, confirm it, and ask for a description when it opened a report."""
@@ -68,7 +72,8 @@ class CheckIns:
             await refuse(update, context, CHECKIN.unknown)
             return
         user = query.from_user
-        is_admin = await self.admins.is_admin(context.bot, message.chat.id, user.id)
+        side = await self.side.get(context)
+        is_admin = await self.admins.is_admin(side, message.chat.id, user.id)
         press = Press(
             broadcast_id=parsed.number("broadcast"),
             answer=parsed["answer"],
@@ -82,13 +87,13 @@ class CheckIns:
             async with services.sessions.begin() as session:
                 result = await record_answer(session, press, services.clock.now(), self.opener)
         except Exception:
-            await refuse(update, context, "checkin.tombol.coba_lagi")
+            await refuse(update, context, "checkin.tombol.coba_lagi", bot=side)
             raise
         key = _ANSWERED.get(result.outcome)
         if key is None:
-            await refuse(update, context, CHECKIN.unknown)
+            await refuse(update, context, CHECKIN.unknown, bot=side)
             return
-        await answer(query, text(context, key, jawaban=result.label))
+        await answer(query, text(context, key, jawaban=result.label), bot=side)
         if result.followup is not None:
             # The answer opened a field case: into its posko now, not at the next minute sweep.
             await resume_posting(context.application)
