@@ -60,7 +60,7 @@ PERSONAL_DATA: list[PersonalData] = [
     PersonalData(
         "checkin_followups",
         "laporan masalah dari jawaban cek-in Anda, dengan uraiannya",
-        CheckInFollowUp.reporter_id,  # type: ignore[arg-type]
+        CheckInFollowUp.reporter_id,
         CheckInFollowUp.opened_at,
     ),
     PersonalData(
