@@ -2,7 +2,7 @@
 
 One job per check-in waits for its deadline on the replaceable clock (rebuilt from the database
 at start); a repeating job catches any the bot was down for or that were made since. The list
-is claimed and recorded in the database before it is sent (domain.checkins.take_silence), so
+is claimed and recorded in the database before it is sent (domain.checkin_silences.take_silence), so
 each check-in's list goes out once, whichever job gets there first.
 """
 
@@ -18,7 +18,7 @@ from telegram.ext import Application
 
 from bot.context import BotContext
 from bot.services import Services
-from domain.checkins import SilenceNotice, due_silences, take_silence, upcoming_deadlines
+from domain.checkin_silences import SilenceNotice, due_silences, take_silence, upcoming_deadlines
 from messages.library import default_library
 from messages.render import render
 

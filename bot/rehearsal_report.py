@@ -17,7 +17,7 @@ from db.models import (
     Delivery,
 )
 from domain.broadcasts import STATUS_LABEL
-from domain.checkins import checkin_broadcasts, checkin_totals
+from domain.checkin_counts import checkin_broadcasts, checkin_totals
 from messages.context import format_day
 
 DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)

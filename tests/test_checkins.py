@@ -22,17 +22,14 @@ from db.models import (
     Official,
     OfficialRole,
 )
+from domain.checkin_counts import checkin_counts, checkin_totals
+from domain.checkin_silences import due_silences, take_silence, upcoming_deadlines
 from domain.checkins import (
     DescriptionProblem,
     Outcome,
     Press,
     add_description,
-    checkin_counts,
-    checkin_totals,
-    due_silences,
     record_answer,
-    take_silence,
-    upcoming_deadlines,
 )
 from domain.groups import GROUP_DIRECTORY
 from scheduler.checkin import CheckInAnswer, ResolvedCheckIn

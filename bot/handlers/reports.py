@@ -22,7 +22,7 @@ from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
 from bot.ui.views import Rows, keyboard, text
 from domain import escalation
-from domain.checkins import checkin_totals
+from domain.checkin_counts import checkin_totals
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
 from domain.nudges import NudgeAlreadySent, NudgeRefused, create_nudge
 from domain.officials import Actor, PermissionDenied

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseStatus, FieldCase, Kecamatan, Kelurahan
-from domain.checkins import latest_checkin_by_kelurahan
+from domain.checkin_counts import latest_checkin_by_kelurahan
 from domain.field import categories
 from domain.field.events import OPEN
 from election.profile import ElectionProfile

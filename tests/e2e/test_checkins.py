@@ -25,7 +25,8 @@ from db.models import (
     Official,
     OfficialRole,
 )
-from domain.checkins import checkin_counts, group_answer
+from domain.checkin_counts import checkin_counts
+from domain.checkins import group_answer
 from sandbox import Chat, Message, User
 from scheduler.checkin import CheckInAnswer as Answer
 from scheduler.checkin import ResolvedCheckIn
