@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any, Literal
 
+from bot.ui.callbacks import CHECKIN
 from db.models import GroupLevel
 from domain.regions import read_regions
 from sandbox.world import Chat, Member, User, World
@@ -91,7 +92,7 @@ class Town:
                 data = message.buttons()[0].get("callback_data")
                 if not data:
                     continue
-                if str(data).startswith("ci:"):
+                if CHECKIN.parse(str(data)) is not None:
                     presses += self._answer_checkin(chat, message)
                     continue
                 for person in self.members.get(chat.id, []):
