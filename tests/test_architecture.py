@@ -75,6 +75,7 @@ def test_import_layers_hold() -> None:
 TYPE_CHECKED = {"bot", "domain", "scheduler", "messages", "db", "election", "sandbox"}
 
 
+@pytest.mark.long
 def test_mypy_is_clean() -> None:
     """mypy with pyproject's [tool.mypy] (about 16 s cold, under 1 s with .mypy_cache)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

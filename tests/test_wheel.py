@@ -9,16 +9,20 @@ come from the checkout: the data files are package data read through importlib.r
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.long
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,10 +47,29 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) 
     return output
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
-    """(the fresh venv's bin folder, an empty working folder, the build's output)."""
-    base = tmp_path_factory.mktemp("wheel")
+    """(the fresh venv's bin folder, an empty working folder, the build's output).
+
+    Built once per run: under `pytest -n` the workers share one build through a file lock
+    in the run's common temporary folder, since building is most of these tests' time.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    with open(shared / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        base = shared / "wheel"
+        if not (base / "built").is_file():
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            (base / "built").write_text(_build_and_install(base), encoding="utf-8")
+    work = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp(), prefix="elsewhere-"))
+    yield base / "venv" / "bin", work, (base / "built").read_text(encoding="utf-8")
+
+
+def _build_and_install(base: Path) -> str:
+    """Build the wheel from a copy of the checkout, install it into `base/venv`; the build log."""
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and a
     # stale build/ in the checkout must not leak old files into the wheel.
@@ -81,9 +104,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         base,
         env,
     )
-    work = base / "elsewhere"
-    work.mkdir()
-    yield target / "bin", work, build
+    return build
 
 
 def _env(work: Path, **extra: str) -> dict[str, str]:

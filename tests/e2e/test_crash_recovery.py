@@ -31,6 +31,8 @@ from sandbox.testing import running_server
 from sandbox.world import Member
 from tests.scheduler.fakes import custom_broadcast
 
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 GROUPS = 150
 TEXT = "<b>TPS sudah buka</b> — uji pemulihan"
@@ -257,19 +259,21 @@ async def test_second_copy_waits_as_standby_and_takes_over_after_kill_9(tmp_path
         second: asyncio.subprocess.Process | None = None
         try:
             await server.wait_until(lambda: sum(delivered().values()) >= 10, timeout=60)
-            # Slow answers while the second copy starts: on a loaded machine its start-up
-            # can otherwise outlast the whole broadcast, and the kill would prove nothing.
+            # Slow answers from here to the kill (24 workers, 6 s each: 4 sends a second).
+            # On a loaded machine the second copy's start-up, or the moments between seeing
+            # 40 sends and the kill, could otherwise outlast the whole broadcast, and the kill
+            # would prove nothing.
             slow = server.faults.add(
-                Fault("latency", method="sendMessage", latency=Latency.fixed(1000))
+                Fault("latency", method="sendMessage", latency=Latency.fixed(6000))
             )
             second = await _start_bot(env, second_log)
             await _wait_for_text(second_log, "this one waits as standby")
-            server.faults.rules.remove(slow)
             await server.wait_until(lambda: sum(delivered().values()) >= 40, timeout=60)
             # While both run, the standby sends nothing: every group so far has one copy.
             assert max(delivered().values()) == 1
             first.send_signal(signal.SIGKILL)
             await first.wait()
+            server.faults.rules.remove(slow)
             states = await _status(sessions, broadcast_id)
             in_flight = states.get(DeliveryStatus.SENDING, 0)
             at_crash = sum(delivered().values())

@@ -122,6 +122,7 @@ async def test_per_group_limit_respected_when_broadcasts_overlap(kentongan: Harn
     assert len(ids) == 3
 
 
+@pytest.mark.long
 async def test_telegram_unreachable_mid_broadcast_loses_and_repeats_nothing(
     tmp_path: Path,
 ) -> None:
@@ -191,6 +192,7 @@ async def test_an_update_the_client_cannot_parse_is_skipped_once(
     assert str(bad["update_id"]) in lines[0] and "kemarin" not in lines[0]
 
 
+@pytest.mark.long
 async def test_a_press_is_answered_ahead_of_a_surge_of_residents_questions(
     kentongan: Harness,
 ) -> None:

@@ -28,6 +28,8 @@ from sandbox.world import Chat, Message, User
 from tests.authority_fixtures import seed_official
 from tests.e2e.harness import Harness, running_kentongan
 
+pytestmark = pytest.mark.long
+
 SEED = 20261201
 UPDATES = 2000
 BATCH = 24  # updates in flight at once, each in a chat of its own

@@ -34,6 +34,7 @@ expires = "H 12.45"
 """
 
 
+@pytest.mark.long
 @pytest.mark.both_databases
 async def test_short_rehearsal_delivers_everything(tmp_path: Path, database: str) -> None:
     timeline = tmp_path / "timeline.toml"

@@ -199,6 +199,7 @@ def _upload(h: Harness, user: User, name: str, data: bytes) -> None:
     h.world.user_sends_document(user, None, name, data, mime_type="text/csv")
 
 
+@pytest.mark.long
 async def test_tps_registry_upload_refusals_errors_and_lookup(kentongan: Harness) -> None:
     h = kentongan
     resident = h.world.add_user("Warga")

@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from sandbox import SandboxConfig
 from sandbox.testing import running_server
@@ -29,6 +30,7 @@ async def _stop(process: asyncio.subprocess.Process) -> int:
     return await process.wait()
 
 
+@pytest.mark.long
 async def test_two_webhook_copies_one_active_the_standby_healthy_then_taking_over(
     tmp_path: Path,
 ) -> None:
