@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from domain.regions import use_regions_file
@@ -25,8 +26,26 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
+def warn_if_env_file_is_open(path: Path = Path(".env")) -> bool:
+    """Say so when the settings file (it holds the token) is readable by others (issue 11)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return False
+    if not mode & 0o077:
+        return False
+    log.warning(
+        "%s holds the bot token but other users can read it (mode %03o): chmod 600 %s",
+        path,
+        mode,
+        path,
+    )
+    return True
+
+
 def _cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     settings.token  # noqa: B018 - fails early with one clear line when the token is missing
+    warn_if_env_file_is_open()
     if settings.webhook_url:
         from bot.webhook import run_webhook
 

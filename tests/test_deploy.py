@@ -91,6 +91,9 @@ def test_guide_names_only_real_settings_and_commands() -> None:
     blocks = "\n".join(re.findall(r"```(?:ini|env|bash|sh)?\n(.*?)```", guide, flags=re.DOTALL))
     named = {n for n in _env_names(blocks) if not n.startswith(("PG", "POSTGRES"))}
     assert named - OTHER_ENV <= SETTINGS, named - SETTINGS - OTHER_ENV
+    # ... and every setting the code reads is named in the guide, in a block or in the text.
+    unnamed = {s for s in SETTINGS if not re.search(rf"\b{s}\b", guide)}
+    assert not unnamed, sorted(unnamed)
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     used = set(re.findall(r"bin/kentongan ([a-z][a-z-]*)", blocks))
     used |= set(re.findall(r"`kentongan ([a-z][a-z-]*)", guide))

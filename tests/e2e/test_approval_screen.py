@@ -3,6 +3,7 @@ whose broadcast nobody may approve, or nobody can be reached for, is told what t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,3 +128,35 @@ async def test_creator_is_told_when_the_approvers_cannot_be_reached(h: Harness) 
         creator, lambda m: "belum dapat dihubungi" in (m.text or "")
     )
     assert "/setujui" in (told.text or "")
+
+
+async def test_a_double_press_on_the_approval_button_is_answered_without_an_error(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10: "Message is not modified" on the approval button reached a traceback."""
+    caplog.set_level(logging.INFO, logger="bot.handlers.approvals")
+    async with h.services.sessions.begin() as session:
+        await seed_official(session, CITY_ADMIN, OfficialRole.ADMIN, h.clock.now())
+    broadcast_id = await _custom_broadcast(h, CITY_ADMIN)
+    root = h.admin()
+    await h.say(root, f"/setujui {broadcast_id}")
+    screen = await h.server.wait_until(
+        lambda: [m for m in h.world.bot_messages(root) if m.buttons()] or None
+    )
+    data = f"p:ok:{broadcast_id}"
+    first = h.world.press_button(root, root, screen[-1].message_id, data)
+    assert "disetujui" in ((await h.server.wait_for_callback_answer(first)).text or "")
+    await h.server.wait_for_call("editMessageReplyMarkup", lambda c: c.ok)
+    # The second press of the same (now button-less) message: Telegram answers the edit with
+    # "message is not modified"; the person still gets an answer, the log no error.
+    second = h.forge_press(root, screen[-1], data)  # a double tap: the client still had it
+    answer = await h.server.wait_for_callback_answer(second)
+    assert "tidak sedang menunggu persetujuan" in (answer.text or ""), answer.text
+    refused = await h.server.wait_for_call("editMessageReplyMarkup", lambda c: not c.ok)
+    assert "not modified" in str(refused.result)
+    # The handler takes Telegram's refusal in its stride (and says so at INFO) ...
+    await h.server.wait_until(
+        lambda: any("not modified" in r.getMessage() for r in caplog.records) or None
+    )
+    # ... rather than ending in the error handler.
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

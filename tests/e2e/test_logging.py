@@ -36,10 +36,11 @@ def configure_logging_levels_back() -> None:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
+@pytest.mark.both_transports
 async def test_debug_log_of_a_full_flow_has_no_token_and_no_nik(
-    tmp_path: Path, captured: io.StringIO
+    tmp_path: Path, captured: io.StringIO, transport: str
 ) -> None:
-    async with running_kentongan(tmp_path) as h:
+    async with running_kentongan(tmp_path, transport=transport) as h:
         # The handler was not even told the token: its shape alone is enough to mask it.
         token = h.settings.token
         leader, warga = h.world.add_user("Pak RW"), h.world.add_user("Bu Warga")
@@ -52,7 +53,7 @@ async def test_debug_log_of_a_full_flow_has_no_token_and_no_nik(
     log = captured.getvalue()
     # DEBUG was on and libraries spoke: PTB's base URL line and the updates it received.
     assert "Set Bot API URL" in log, log[:2000]
-    assert "getUpdates" in log
+    assert ("getUpdates" if transport == "polling" else "setWebhook") in log
     assert token not in log
     assert token.split(":", 1)[1] not in log
     assert TOKEN_MASK in log
