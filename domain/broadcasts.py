@@ -67,9 +67,7 @@ def _audience_for(actor: Actor, spec: str) -> Audience:
     except AudienceError:
         raise DraftRefused("Sasaran siaran tidak dikenali.") from None
     if not actor.citywide and not audience.within_kecamatan(actor.scope or ""):
-        raise PermissionDenied(
-            "Anda hanya dapat mengirim siaran ke grup di kecamatan Anda sendiri."
-        )
+        raise PermissionDenied("Anda hanya dapat mengirim siaran ke grup di wilayah Anda sendiri.")
     return audience
 
 

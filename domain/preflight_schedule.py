@@ -31,10 +31,9 @@ from db.models import (
 from domain.audit import audit
 from domain.notices import Button, PrivateNotifier
 from domain.officials import Actor, as_actor
-from domain.places import area_label
+from domain.places import area_label, scope_name
 from domain.preflight import DEFAULT_RATE, ChatProber, run_preflight
 from domain.reach import reach, reach_text
-from domain.reports import scope_name
 from election.profile import ElectionProfile
 from messages.render import render
 from scheduler.audience import Audience
