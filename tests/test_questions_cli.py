@@ -44,7 +44,7 @@ def _seed(url: str) -> dict[str, int]:
                     await questions.forward(session, draft, 700 + n, NOW), questions.Forwarded
                 )
                 if text != PARKIR:
-                    await questions.answer(session, draft, OFFICIAL, "Ada.", NOW)
+                    await questions.answer(session, draft, OFFICIAL, "Ada.", NOW, scope=None)
                 ids[text] = draft
         await engine.dispose()
         return ids
