@@ -40,6 +40,8 @@ FORWARD_WINDOW = timedelta(hours=24)
 # drafts nobody forwarded are deleted after this long
 DRAFT_TTL = timedelta(hours=24)
 NIK_MASK = "[NIK disembunyikan]"
+# the labelled set's columns (tests/data/resident_questions.csv)
+LABELLED_SET_FIELDS = ("text", "intent", "split", "batch")
 
 # 16 digits, possibly grouped with spaces, dots or dashes (the same shape domain.answers refuses)
 _NIK = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
@@ -277,8 +279,8 @@ async def label(session: AsyncSession, question_id: int, intent: Intent) -> bool
 async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
     """Append answered, labelled, not yet exported questions to the labelled set CSV.
 
-    They join the ``tune`` split (batch ``inbox``); a text already in the file is skipped.
-    Returns how many rows were added.
+    They join the ``tune`` split (batch ``inbox``); a text already in the file is skipped. A
+    missing file is started with the labelled set's header. Returns how many rows were added.
     """
     rows = (
         await session.scalars(
@@ -289,6 +291,7 @@ async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
             )
         )
     ).all()
+    _start_labelled_set(csv_path)
     with csv_path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         fields = list(reader.fieldnames or [])
@@ -304,6 +307,13 @@ async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
             existing.add(row.text)
             added += 1
     return added
+
+
+def _start_labelled_set(csv_path: Path) -> None:
+    """A missing file becomes an empty labelled set (its header only)."""
+    if not csv_path.exists():
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        csv_path.write_text(",".join(LABELLED_SET_FIELDS) + "\n", encoding="utf-8")
 
 
 def _csv_row(fields: Iterable[str], text: str, intent: str, split: str, batch: str) -> dict:
