@@ -19,6 +19,7 @@ An agenda file (TOML, see ``election/data/agendas/``)::
     message = "dbd.3m_plus"               # a library key … or: text = "…" (guard-checked)
     audience = "all"                      # as for broadcasts (scheduler.audience)
     priority = 1
+    ack = true                            # optional: groups must acknowledge (see below)
 
     [[step]]
     key = "jumat-bersih"
@@ -28,6 +29,11 @@ An agenda file (TOML, see ``election/data/agendas/``)::
     until = 2027-03-31
     expires = "12 jam"                    # default 12 jam for a recurring step
     message = "kerja_bakti.jumat_bersih"
+
+A step with ``ack = true`` must be acknowledged ("✅ Sudah dibaca"): the election profile's
+escalation chain (``[acknowledgement] chain``: a reminder in the group, its admin, the lurah's
+and the camat's officials) follows the groups that stay silent, as ``/eskalasi`` asks of one
+broadcast. Not on a check-in, and only when the profile has a chain.
 
 A step with ``answers`` is a check-in (a question answered with buttons; ``deadline`` and
 ``category`` go with it): the format is in ``scheduler.checkin``.

@@ -2,8 +2,8 @@
 
 The file format is documented in ``scheduler.agenda_file``; this module holds the per-step
 rules (message or own text, audience, priority, time or recurrence, expiry, check-in fields,
-the stricter masa tenang rules for own text), each problem named by its field so the file
-reader can give its line.
+acknowledgement, the stricter masa tenang rules for own text), each problem named by its field
+so the file reader can give its line.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ STEP_FIELDS = CHECKIN_FIELDS | {
     "audience",
     "priority",
     "notes",
+    "ack",
 }
 
 
@@ -159,6 +160,23 @@ def parse_step(
     for name, reason in checkin_problems:
         fail(name, f"langkah {key}: {reason}")
 
+    ack = item.get("ack", False)
+    if not isinstance(ack, bool):
+        fail("ack", f"langkah {key}: ack ditulis true atau false, tanpa tanda kutip")
+        ack = False
+    elif ack and checkin is not None:
+        fail(
+            "ack",
+            f"langkah {key}: cek-in (answers) tidak memakai ack; grup yang tidak menjawab "
+            "sudah dilaporkan setelah deadline",
+        )
+    elif ack and not profile.acknowledgement.chain:
+        fail(
+            "ack",
+            f"langkah {key}: ack = true perlu rantai eskalasi di profil pemilihan "
+            "([acknowledgement] chain), yang masih kosong; hapus ack atau isi rantainya",
+        )
+
     at, every, expires = item.get("at"), item.get("every"), item.get("expires")
     anchor_name = item.get("anchor")
     recurrence: Recurrence | None = None
@@ -249,6 +267,7 @@ def parse_step(
         first_day=first_day,
         last_day=last_day,
         checkin=checkin,
+        ack=ack,
     )
 
 
