@@ -10,7 +10,7 @@ topic off with /topik are still left out. The original is named in the audit log
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -131,14 +131,16 @@ async def submit_repeat(
     scheduled_at: datetime,
     profile: ElectionProfile,
     now: datetime,
+    *,
+    ack: bool = False,
 ) -> Broadcast:
-    """Store the repeat like any confirmed /siaran draft (guard, approval rules, audit)."""
+    """Store the repeat like any confirmed /siaran draft (guard, approval rules, audit); with
+    ``ack``, groups must acknowledge it."""
     source = await repeat_source(session, actor, broadcast_id)
     if not allowed_audience(source, audience):
         raise DraftRefused(library_text("siaran_ulangi.sasaran_lebih_luas", nomor=source.id))
-    broadcast = await submit(
-        session, actor, repeat_draft(source, audience, scheduled_at), profile, now
-    )
+    draft = replace(repeat_draft(source, audience, scheduled_at), ack=ack)
+    broadcast = await submit(session, actor, draft, profile, now)
     broadcast.topic = source.topic  # opt-outs of that topic still hold
     audit(
         session,

@@ -11,7 +11,8 @@ city-wide admin may instead repeat it every week or month until a date (`w`, the
 in step `until`, `so` in step `series`): loaded as an agenda of one recurring step.
 
 Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, u, r <id>,
-k <kec>, a <audience>, t now|ask, ok, w minggu|bulan, so, no. The audience may hold ":"
+k <kec>, a <audience>, t now|ask, e on|off (acknowledgement with the escalation chain), ok,
+w minggu|bulan, so, no. The audience may hold ":"
 (`kecamatan:35.73.05`).
 """
 
@@ -49,6 +50,7 @@ from bot.handlers.siaran_screens import (
     save,
     show_preview,
     take_repeat,
+    toggle_ack,
 )
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
@@ -162,6 +164,8 @@ async def siaran_button(update: Update, context: BotContext) -> None:
         await save(context, flow, "until", series=value)
         kala = text(context, f"siaran_ulangi.kala_{SERIES_KINDS[value]}")
         await edit_or_reply(update, text(context, "siaran_ulangi.tulis_sampai", kala=kala))
+    elif step == "e":
+        await toggle_ack(update, context, flow, actor, value == "on")
     elif step == "so":
         await _confirm_series(update, context, flow, actor)
     elif step == "ok" and flow.step == "confirm":
@@ -171,7 +175,7 @@ async def siaran_button(update: Update, context: BotContext) -> None:
 # The flow step each button belongs to: a press from another step is refused, never applied.
 _STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
 _STEP_OF |= {"t": ("when",), "ok": ("confirm",), "u": ("pick",), "r": ("pick",)}
-_STEP_OF |= {"w": ("confirm",), "so": ("series",)}
+_STEP_OF |= {"w": ("confirm",), "so": ("series",), "e": ("confirm",)}
 SERIES_KINDS = {"minggu": "mingguan", "bulan": "bulanan"}
 
 
@@ -184,6 +188,8 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "e":
+        return value in ("on", "off")
     if step == "w":  # a series: only of a repeat
         return value in SERIES_KINDS and flow.data.get("repeat_of") is not None
     if step == "r":
@@ -264,6 +270,7 @@ async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor
                     draft.scheduled_at,
                     services.profile,
                     now,
+                    ack=draft.ack,
                 )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:
