@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from election.profile import ElectionProfile
 from messages.library import Library
@@ -100,7 +101,7 @@ def _may_go_out_in_masa_tenang(
 
 def parse_step(
     index: int,
-    item: Mapping[str, object],
+    item: dict[str, Any],
     anchors: Mapping[str, AnchorDate],
     profile: ElectionProfile,
     library: Library,
