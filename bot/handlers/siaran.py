@@ -37,6 +37,7 @@ from bot.context import BotContext
 from bot.handlers.approvals import ask_approvers
 from bot.handlers.siaran_screens import (
     KIND,
+    ack_line,
     ask_audience,
     ask_kelurahan,
     ask_repeat,
@@ -336,6 +337,7 @@ def _series(context: BotContext, flow: Flow, source: repeats.RepeatSource) -> re
         date.fromisoformat(str(flow.data["until"])),
         flow.data.get("series") == "bulan",
         context.services.profile,
+        ack=bool(flow.data.get("ack", False)),
     )
 
 
@@ -367,6 +369,8 @@ async def _typed_until(
         kali=series.times,
         sasaran=label,
     )
+    if flow.data.get("ack"):
+        summary += "\n" + ack_line(context)
     rows: Rows = [
         [
             (text(context, "siaran_ulangi.tombol_muat"), data(flow, "so")),
@@ -392,6 +396,7 @@ async def _confirm_series(update: Update, context: BotContext, flow: Flow, actor
                 services.profile,
                 timeline,
                 services.clock.now(),
+                ack=bool(flow.data.get("ack", False)),
             )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:
