@@ -2,10 +2,14 @@
 
     python -m bot questions list                 # answered questions, with their ids and labels
     python -m bot questions label 12 pendamping  # the intent question 12 should have had
-    python -m bot questions export               # labelled ones -> the labelled set CSV
+    python -m bot questions export               # labelled ones -> DATA_DIR/resident_questions.csv
+    python -m bot questions export --csv tests/data/resident_questions.csv   # in a checkout
 
 Exported questions join the ``tune`` split (batch ``inbox``) of the labelled set, so the next
-lexicon change is measured against what residents really asked.
+lexicon change is measured against what residents really asked. Without ``--csv`` they go to
+``resident_questions.csv`` in the data directory (``DATA_DIR``, where the database lives), so an
+installed copy writes somewhere it may; a missing file is started with the set's header. The
+path written is printed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from domain import questions
 from domain.intents import Intent
 from scheduler.clock import SystemClock
 
-LABELLED_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "resident_questions.csv"
+EXPORT_FILE = "resident_questions.csv"  # in the data directory, unless --csv
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     label.add_argument("id", type=int)
     label.add_argument("intent", choices=[i.value for i in Intent])
     export = sub.add_parser("export", help="tambahkan yang berlabel ke set berlabel (CSV)")
-    export.add_argument("--csv", type=Path, default=LABELLED_SET)
+    export.add_argument(
+        "--csv", type=Path, default=None, help=f"berkas CSV (bawaan: DATA_DIR/{EXPORT_FILE})"
+    )
     return parser
 
 
@@ -63,8 +69,9 @@ async def _run(options: argparse.Namespace) -> int:
                     return 1
                 print(f"#{options.id}: {options.intent}")
                 return 0
-            added = await questions.export_labelled(session, options.csv)
-            print(f"{added} pertanyaan ditambahkan ke {options.csv}")
+            path = options.csv if options.csv is not None else settings.data_dir / EXPORT_FILE
+            added = await questions.export_labelled(session, path)
+            print(f"{added} pertanyaan ditambahkan ke {path.resolve()}")
             return 0
     finally:
         await engine.dispose()

@@ -36,10 +36,11 @@ from domain.coverage import (
     parse_list,
 )
 from domain.field.board import board_csv, board_text, field_board
+from domain.places import scope_name
 from domain.regions import read_regions
 from domain.report_groups import group_lines, report_csv
 from domain.report_text import coverage_text, recent_text, report_text
-from domain.reports import ReportError, broadcast_report, recent_broadcasts, scope_name
+from domain.reports import ReportError, broadcast_report, recent_broadcasts
 from election.profile import ElectionProfile
 from messages.render import render
 from messages.telegram_html import visible_text

@@ -54,6 +54,8 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
     from bot.agenda_cli import AGENDAS_DIR
     from db.models import Agenda as AgendaRow
     from domain.agendas import AD_HOC, AD_HOC_TITLE, install_bundled, read_bundled, sync_all
+    from domain.escalation import chain_text, requires_ack
+    from messages.telegram_html import visible_text
     from scheduler.topics import TOPICS
 
     async def job(sessions: SessionFactory, profile: ElectionProfile) -> int:
@@ -77,6 +79,7 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
                 )
             ).all()
             print(f"{profile.name} · {profile.region_name} · hari-H {profile.election_day}")
+            chain = visible_text(chain_text(profile, now))
             groups: dict[str, list[Broadcast]] = {}
             for b in broadcasts:
                 groups.setdefault(b.agenda or AD_HOC, []).append(b)
@@ -112,6 +115,8 @@ def plan(settings: Settings, args: argparse.Namespace) -> int:
                     )
                     if b.checkin:
                         print(f"      {_checkin_line(profile, b.checkin)}")
+                    if requires_ack(b, profile):
+                        print(f"      ↳ WAJIB KONFIRMASI · bila grup diam: {chain}")
         return 0
 
     return run_job(settings, job)

@@ -575,6 +575,21 @@ class PreflightRun(Base):
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class PreflightReport(Base):
+    """One official told of a scheduled pre-flight's result: written right after the send, so a
+    run interrupted between two officials tells only those not yet told when it runs again."""
+
+    __tablename__ = "preflight_reports"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("preflight_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # False: Telegram refused (never started the bot); tried again only by a later slot.
+    delivered: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class EscalationStep(Base):
     """One step of an acknowledgement chain taken for one still-silent group (domain.escalation).
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Agenda as AgendaRow
 from db.models import Broadcast, BroadcastStatus
 from domain.audit import audit
-from domain.officials import Actor, PermissionDenied
+from domain.officials import Actor, PermissionDenied, scope_contains
 from domain.reports import AD_HOC_AGENDA
 from election.profile import ElectionProfile
 from messages.library import Library
@@ -304,15 +304,17 @@ class AgendaLine:
 
 
 def _scoped(actor: Actor | None, spec: str) -> Audience | None:
-    """The part of an audience an official sees: all of it, their kecamatan's part, or none."""
+    """The part of an audience an official sees: all of it, their area's part (a city-wide step,
+    or a lurah's kelurahan of a kecamatan-wide one), or none."""
     audience = Audience.parse(spec)
     if actor is None or actor.citywide:
         return audience
     scope = actor.scope or ""
     if audience.within_kecamatan(scope):
         return audience
-    if audience.kecamatan_code is None and audience.kelurahan_code is None:
-        return Audience(kecamatan_code=scope, level=audience.level)
+    area = audience.kelurahan_code or audience.kecamatan_code
+    if audience.unacked_of is None and scope_contains(area, scope):
+        return Audience.of_scope(scope, level=audience.level)
     return None
 
 

@@ -50,6 +50,9 @@ class Draft:
     message_key: str | None = None
     text: str | None = None  # custom Telegram HTML, already escaped
     expires_at: datetime | None = None
+    # Groups must acknowledge it: the profile's escalation chain follows their silence
+    # (Broadcast.ack_chain, as /eskalasi sets it on one broadcast).
+    ack: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,7 @@ def _audience_for(actor: Actor, spec: str) -> Audience:
     except AudienceError:
         raise DraftRefused("Sasaran siaran tidak dikenali.") from None
     if not actor.citywide and not audience.within_kecamatan(actor.scope or ""):
-        raise PermissionDenied(
-            "Anda hanya dapat mengirim siaran ke grup di kecamatan Anda sendiri."
-        )
+        raise PermissionDenied("Anda hanya dapat mengirim siaran ke grup di wilayah Anda sendiri.")
     return audience
 
 
@@ -140,6 +141,8 @@ async def submit(
     session: AsyncSession, actor: Actor, draft: Draft, profile: ElectionProfile, now: datetime
 ) -> Broadcast:
     """Store a confirmed draft: scheduled, or waiting for a second official's approval."""
+    if draft.ack and not profile.acknowledgement.chain:
+        raise DraftRefused(library_text("ui.siaran_eskalasi.tanpa_rantai"))
     shown = await preview(session, actor, draft, profile, now)
     broadcast = Broadcast(
         source=BroadcastSource.CUSTOM if draft.text is not None else BroadcastSource.LIBRARY,
@@ -157,6 +160,7 @@ async def submit(
         created_by=actor.user_id,
         approved_by=None if shown.needs_approval else actor.user_id,
         created_at=now,
+        ack_chain=draft.ack,
     )
     session.add(broadcast)
     await session.flush()
@@ -169,6 +173,7 @@ async def submit(
         audience=broadcast.audience,
         status=broadcast.status.value,
         recipients=shown.recipients,
+        ack_chain=draft.ack,
     )
     return broadcast
 
@@ -392,6 +397,7 @@ class ApprovalScreen:
     refusal: str | None
     created_by: int | None = None
     scheduled_at: datetime | None = None
+    ack_chain: bool = False  # groups must acknowledge it (the profile's escalation chain)
 
 
 async def approval_screen(
@@ -431,4 +437,5 @@ async def approval_screen(
         refusal=refusal,
         created_by=broadcast.created_by,
         scheduled_at=broadcast.scheduled_at,
+        ack_chain=broadcast.ack_chain,
     )

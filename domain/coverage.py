@@ -146,7 +146,7 @@ def parse_list(
         try:
             code = _kelurahan(value("kelurahan"), regions, cache)
             if kecamatan_code is not None and code not in in_scope:
-                raise ValueError("kelurahan ini di luar kecamatan Anda")
+                raise ValueError("kelurahan ini di luar wilayah Anda")
             rw = _number(value("rw"), "RW")
             rt = _number(value("rt"), "RT") if value("rt").strip() else None
         except ValueError as exc:

@@ -32,7 +32,6 @@ from db.models import (
     BroadcastStatus,
     EscalationStep,
     Group,
-    Kecamatan,
     Kelurahan,
     Official,
 )
@@ -40,7 +39,7 @@ from domain.audit import audit
 from domain.notices import PrivateNotifier
 from domain.nudges import MESSAGE_KEY, nudge_text
 from domain.officials import Actor
-from domain.places import area_label
+from domain.places import area_label, scope_name
 from domain.reports import broadcast_title
 from election.profile import ChainStep, ElectionProfile
 from messages.context import format_day
@@ -320,12 +319,9 @@ async def _tell_officials(
         for code, groups in areas.items():
             if level == "lurah":
                 who = Official.kelurahan_code == code
-                place = await session.get(Kelurahan, code)
-                name = f"Kelurahan {place.name if place else code}"
             else:
                 who = (Official.kecamatan_code == code) & Official.kelurahan_code.is_(None)
-                kecamatan = await session.get(Kecamatan, code)
-                name = f"Kecamatan {kecamatan.name if kecamatan else code}"
+            name = await scope_name(session, code)
             officials = (
                 await session.scalars(
                     select(Official.user_id).where(Official.active.is_(True), who)

@@ -1,6 +1,7 @@
 """What officials read about group coverage (/grup): Telegram HTML built from the domain.
 
-An official limited to a kecamatan (`scope`) sees only that kecamatan.
+An official limited to a kecamatan or kelurahan (`scope`) sees only that area, named by
+`domain.places.scope_name`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ import html
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.places import load_regions, place
+from domain.places import load_regions, place, scope_name
 from domain.regions import match_kelurahan
 from domain.registered import GroupCount, group_counts, groups_in
-from scheduler.audience import in_region, is_kelurahan_code
+from scheduler.audience import in_region
 
 
 async def group_counts_text(session: AsyncSession, scope: str | None) -> str:
@@ -22,9 +23,7 @@ async def group_counts_text(session: AsyncSession, scope: str | None) -> str:
     for row in rows:
         by_kecamatan.setdefault(row.where.kecamatan, []).append(row)
     total = sum(r.total for r in rows)
-    title = f"Kecamatan {rows[0].where.kecamatan}" if scope and rows else "Kota Malang"
-    if is_kelurahan_code(scope) and rows:
-        title = f"Kelurahan {rows[0].where.name}"
+    title = await scope_name(session, scope) if scope else "Kota Malang"
     out = [f"🏘️ <b>Grup terdaftar — {html.escape(title)}</b>: {total} grup"]
     empty: list[str] = []
     for kecamatan, items in by_kecamatan.items():
@@ -56,7 +55,7 @@ async def kelurahan_text(session: AsyncSession, typed: str, scope: str | None) -
         regions = [r for r in regions if in_region(r.code, scope)]
     matches = match_kelurahan(typed[:80], regions)
     if not matches:
-        within = " di kecamatan Anda" if scope else " di Kota Malang"
+        within = f" di {await scope_name(session, scope)}" if scope else " di Kota Malang"
         return f"Kelurahan “{html.escape(typed[:40])}” tidak ditemukan{within}."
     if len(matches) > 1:
         names = ", ".join(html.escape(m.name) for m in matches)

@@ -2,15 +2,15 @@
 
 A question forwarded from a kelurahan concerns the city-wide officials and those whose scope
 holds that kelurahan (its kecamatan, or the kelurahan itself); one without a place, the
-city-wide ones. Each official gets at most one notice per ``NOTICE_INTERVAL``: the first
-question is told at once, later ones wait (the official is *pending*) for the interval's end
-and are told together, as a count of the questions still open that the official has not been
-told of.
+city-wide ones (``domain.questions.in_scope``, the same rule as ``/pertanyaan``). Each
+official gets at most one notice per ``NOTICE_INTERVAL``: the first question is told at once,
+later ones wait (the official is *pending*) for the interval's end and are told together, as a
+count of the questions still open that the official has not been told of.
 
 The questions are counted from the database; only *when* each official was last told, and of
 which question, is kept here, in memory, like the residents' flood buckets: after a restart
 an official may get one notice early, and questions are never lost (``/pertanyaan`` lists
-them all). Pure domain: no Telegram.
+them). Pure domain: no Telegram.
 """
 
 from __future__ import annotations
@@ -19,21 +19,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Official, QuestionStatus, ResidentQuestion
+from domain.officials import scope_of
+from domain.questions import in_scope, scope_clause
 
 NOTICE_INTERVAL = timedelta(minutes=15)
-
-
-def in_scope(scope: str | None, kelurahan_code: str | None) -> bool:
-    """Whether an official of ``scope`` (None: the whole city) answers for this question."""
-    if scope is None:
-        return True
-    return kelurahan_code is not None and (
-        kelurahan_code == scope or kelurahan_code.startswith(scope + ".")
-    )
 
 
 async def officials_for(session: AsyncSession, question_id: int) -> list[int]:
@@ -44,7 +37,7 @@ async def officials_for(session: AsyncSession, question_id: int) -> list[int]:
     officials = await session.scalars(
         select(Official).where(Official.active.is_(True)).order_by(Official.user_id)
     )
-    return [o.user_id for o in officials if in_scope(o.kecamatan_code, question.kelurahan_code)]
+    return [o.user_id for o in officials if in_scope(scope_of(o), question.kelurahan_code)]
 
 
 async def untold(session: AsyncSession, official_id: int, after_question: int) -> tuple[int, int]:
@@ -57,14 +50,7 @@ async def untold(session: AsyncSession, official_id: int, after_question: int) -
         ResidentQuestion.status == QuestionStatus.OPEN,
         ResidentQuestion.id > after_question,
     )
-    scope = official.kecamatan_code
-    if scope is not None:
-        query = query.where(
-            or_(
-                ResidentQuestion.kelurahan_code == scope,
-                ResidentQuestion.kelurahan_code.like(scope + ".%"),
-            )
-        )
+    query = query.where(scope_clause(scope_of(official)))
     count, newest = (await session.execute(query)).one()
     return int(count or 0), int(newest or after_question)
 

@@ -7,8 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Kecamatan, Kelurahan
 from domain.regions import Place
+from scheduler.audience import is_kelurahan_code
 
-__all__ = ["Place", "all_places", "area_label", "kecamatan_list", "kecamatan_name", "kelurahan_in"]
+__all__ = [
+    "Place",
+    "all_places",
+    "area_label",
+    "kecamatan_list",
+    "kecamatan_name",
+    "kelurahan_in",
+    "scope_name",
+]
 
 
 async def load_regions(session: AsyncSession) -> list[Place]:
@@ -69,6 +78,19 @@ async def place(session: AsyncSession, kelurahan_code: str) -> Place | None:
 async def kecamatan_name(session: AsyncSession, code: str) -> str | None:
     kec = await session.get(Kecamatan, code)
     return kec.name if kec else None
+
+
+async def scope_name(session: AsyncSession, scope: str | None) -> str:
+    """An official's scope as every view names it: 'se-Kota Malang', 'Kecamatan Klojen' or (a
+    lurah's) 'Kelurahan Sumbersari'. Pass ``Actor.scope``, never its ``kecamatan_code``: a
+    lurah's staff also carry their kecamatan."""
+    if scope is None:
+        return "se-Kota Malang"
+    if is_kelurahan_code(scope):
+        kelurahan = await session.get(Kelurahan, scope)
+        return f"Kelurahan {kelurahan.name if kelurahan else scope}"
+    kecamatan = await session.get(Kecamatan, scope)
+    return f"Kecamatan {kecamatan.name if kecamatan else scope}"
 
 
 def area_label(rw: int, rt: int | None = None) -> str:

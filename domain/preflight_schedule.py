@@ -5,7 +5,10 @@ official (their kecamatan or kelurahan), with a button that sends the affected g
 registered admins what to fix (`send_fix_hints`).
 
 A slot is claimed in `preflight_runs` before it runs, and its report is marked sent, so a slot
-runs and reports once; one interrupted before it reported runs again at the next start.
+runs and reports once; one interrupted before it reported runs again at the next start. Each
+official told is recorded (`preflight_reports`) right after their message went out: a run
+interrupted between two officials tells only the others when it runs again, and one interrupted
+after its checks were stored reports those instead of checking every group again.
 """
 
 from __future__ import annotations
@@ -25,16 +28,16 @@ from db.models import (
     Group,
     Official,
     PreflightCheck,
+    PreflightReport,
     PreflightRun,
     ReachOutcome,
 )
 from domain.audit import audit
 from domain.notices import Button, PrivateNotifier
 from domain.officials import Actor, as_actor
-from domain.places import area_label
+from domain.places import area_label, scope_name
 from domain.preflight import DEFAULT_RATE, ChatProber, run_preflight
 from domain.reach import reach, reach_text
-from domain.reports import scope_name
 from election.profile import ElectionProfile
 from messages.render import render
 from scheduler.audience import Audience
@@ -135,25 +138,30 @@ async def run_slot(
     row = await _claim(sessions, slot, now())
     if row is None:
         return None
-    run = await run_preflight(sessions, prober, now, rate=rate or DEFAULT_RATE, pacer=pacer)
-    async with sessions.begin() as session:
-        stored = await session.get(PreflightRun, row.id)
-        assert stored is not None
-        stored.run_at, stored.groups = run.run_at, len(run.findings)
-        stored.calls, stored.retry_after = run.calls, run.retry_after
-    sent = 0
+    if row.run_at is None:  # else: checked before an interruption; report what it found
+        run = await run_preflight(sessions, prober, now, rate=rate or DEFAULT_RATE, pacer=pacer)
+        async with sessions.begin() as session:
+            stored = await session.get(PreflightRun, row.id)
+            assert stored is not None
+            stored.run_at, stored.groups = run.run_at, len(run.findings)
+            stored.calls, stored.retry_after = run.calls, run.retry_after
     async with sessions() as session:
-        recipients = await report_recipients(session)
+        told = await _told(session, row.id)
+        recipients = [a for a in await report_recipients(session) if a.user_id not in told]
         texts: list[tuple[Actor, str, bool]] = []
         for actor in recipients:
             body, fixable = await report_text(session, profile, now(), slot.key, actor.scope)
             texts.append((actor, body, fixable))
     for actor, text, fixable in texts:
-        if await notifier.tell(actor.user_id, text, button(row.id) if fixable else None):
-            sent += 1
+        delivered = await notifier.tell(actor.user_id, text, button(row.id) if fixable else None)
+        async with sessions.begin() as session:  # after the send: at most this one again
+            session.add(
+                PreflightReport(run_id=row.id, user_id=actor.user_id, delivered=delivered, at=now())
+            )
     async with sessions.begin() as session:
         stored = await session.get(PreflightRun, row.id)
         assert stored is not None
+        sent = sum((await _told(session, row.id)).values())
         stored.reported_to, stored.reported_at = sent, now()
         audit(
             session,
@@ -162,22 +170,35 @@ async def run_slot(
             "preflight.scheduled",
             f"preflight_run:{row.id}",
             slot=slot.key,
-            groups=len(run.findings),
-            calls=run.calls,
-            retry_after=run.retry_after,
+            groups=stored.groups,
+            calls=stored.calls,
+            retry_after=stored.retry_after,
             reported_to=sent,
+            told_before=len(told),
         )
         await session.flush()
         session.expunge(stored)
     log.info(
-        "pre-flight %s: %d groups, %d calls, %d x 429, reported to %d official(s)",
+        "pre-flight %s: %d groups, %d calls, %d x 429, reported to %d official(s)"
+        " (%d told before an interruption)",
         slot.key,
-        len(run.findings),
-        run.calls,
-        run.retry_after,
+        stored.groups,
+        stored.calls,
+        stored.retry_after,
         sent,
+        len(told),
     )
     return stored
+
+
+async def _told(session: AsyncSession, run_id: int) -> dict[int, bool]:
+    """The officials this run's report already went to (user id -> delivered)."""
+    rows = await session.execute(
+        select(PreflightReport.user_id, PreflightReport.delivered).where(
+            PreflightReport.run_id == run_id
+        )
+    )
+    return {user_id: delivered for user_id, delivered in rows.all()}
 
 
 @dataclass(frozen=True)

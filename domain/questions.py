@@ -6,6 +6,10 @@ it (optionally naming their kelurahan) -> :func:`forward` opens it in the inbox,
 per-resident limit; an official lists them with :func:`inbox` (by kelurahan, oldest first) and
 answers with :func:`answer`, which returns what to send to the resident.
 
+Scope: a question's place is the kelurahan the resident named, else that of the group the
+resident registered (an RW/RT leader asking). An official sees and answers only the questions
+of their scope (:func:`in_scope`); questions with no known place are the city-wide officials'.
+
 Partisan questions are never stored or forwarded: :func:`keep_draft` and :func:`forward` refuse
 them and the caller sends the neutral answer instead. Pure domain: no Telegram.
 """
@@ -20,11 +24,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Kelurahan, QuestionStatus, ResidentQuestion
+from db.models import Group, Kelurahan, QuestionStatus, ResidentQuestion
 from domain.intents import Intent, classify
+from domain.officials import scope_contains
 from messages.neutrality import check_text
 
 MAX_QUESTION_CHARS = 1000
@@ -35,6 +40,8 @@ FORWARD_WINDOW = timedelta(hours=24)
 # drafts nobody forwarded are deleted after this long
 DRAFT_TTL = timedelta(hours=24)
 NIK_MASK = "[NIK disembunyikan]"
+# the labelled set's columns (tests/data/resident_questions.csv)
+LABELLED_SET_FIELDS = ("text", "intent", "split", "batch")
 
 # 16 digits, possibly grouped with spaces, dots or dashes (the same shape domain.answers refuses)
 _NIK = re.compile(r"(?<!\d)(?:\d[\s.\-]?){15}\d(?!\d)")
@@ -129,10 +136,43 @@ async def forward(
         return Refusal.LIMIT
     if kelurahan_code is not None and await session.get(Kelurahan, kelurahan_code) is None:
         kelurahan_code = None
+    if kelurahan_code is None:
+        kelurahan_code = await registered_kelurahan(session, resident_id)
     row.status = QuestionStatus.OPEN
     row.forwarded_at = now
     row.kelurahan_code = kelurahan_code
     return Forwarded(row.id)
+
+
+async def registered_kelurahan(session: AsyncSession, resident_id: int) -> str | None:
+    """The kelurahan of the group this resident registered most recently, if any."""
+    return await session.scalar(
+        select(Group.kelurahan_code)
+        .where(
+            Group.subscribed_by == resident_id,
+            Group.subscribed.is_(True),
+            Group.active.is_(True),
+            Group.kelurahan_code.is_not(None),
+        )
+        .order_by(Group.subscribed_at.desc(), Group.id.desc())
+        .limit(1)
+    )
+
+
+def in_scope(scope: str | None, kelurahan_code: str | None) -> bool:
+    """Whether an official of ``scope`` (None: the whole city) answers for a question from
+    this kelurahan (None: no known place, the city-wide officials' own)."""
+    return scope_contains(scope, kelurahan_code)
+
+
+def scope_clause(scope: str | None) -> ColumnElement[bool]:
+    """:func:`in_scope` as a WHERE clause on ``ResidentQuestion``."""
+    if scope is None:
+        return true()
+    return or_(
+        ResidentQuestion.kelurahan_code == scope,
+        ResidentQuestion.kelurahan_code.like(scope + ".%"),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,14 +184,15 @@ class InboxItem:
 
 
 async def inbox(
-    session: AsyncSession, now: datetime, *, limit: int = 30
+    session: AsyncSession, now: datetime, *, scope: str | None, limit: int = 30
 ) -> list[tuple[str, list[InboxItem]]]:
-    """Open questions grouped by kelurahan (named ones first, by name), oldest first in each."""
+    """The open questions of ``scope`` grouped by kelurahan (named ones first, by name), oldest
+    first in each."""
     rows = (
         await session.execute(
             select(ResidentQuestion, Kelurahan.name)
             .outerjoin(Kelurahan, Kelurahan.code == ResidentQuestion.kelurahan_code)
-            .where(ResidentQuestion.status == QuestionStatus.OPEN)
+            .where(ResidentQuestion.status == QuestionStatus.OPEN, scope_clause(scope))
             .order_by(ResidentQuestion.forwarded_at, ResidentQuestion.id)
             .limit(limit)
         )
@@ -176,10 +217,14 @@ def age_label(age: timedelta) -> str:
     return f"{minutes // (24 * 60)} hari"
 
 
-async def open_question_text(session: AsyncSession, question_id: int) -> str | None:
-    """The text of an open (forwarded, unanswered) question, or None."""
+async def open_question_text(
+    session: AsyncSession, question_id: int, *, scope: str | None
+) -> str | None:
+    """The text of an open (forwarded, unanswered) question of ``scope``, or None."""
     row = await session.get(ResidentQuestion, question_id)
-    return row.text if row is not None and row.status is QuestionStatus.OPEN else None
+    if row is None or row.status is not QuestionStatus.OPEN:
+        return None
+    return row.text if in_scope(scope, row.kelurahan_code) else None
 
 
 @dataclass(frozen=True)
@@ -192,14 +237,23 @@ class Delivery:
 
 
 async def answer(
-    session: AsyncSession, question_id: int, official_id: int, text: str, now: datetime
+    session: AsyncSession,
+    question_id: int,
+    official_id: int,
+    text: str,
+    now: datetime,
+    *,
+    scope: str | None,
 ) -> Delivery | Refusal:
-    """Record an official's answer to an open question; what to send to the resident."""
+    """Record an official's answer to an open question of their ``scope``; what to send to the
+    resident."""
     clean = text.strip()[:MAX_ANSWER_CHARS]
     if not clean:
         return Refusal.EMPTY
     row = await session.get(ResidentQuestion, question_id)
     if row is None or row.status is QuestionStatus.DRAFT:
+        return Refusal.GONE
+    if not in_scope(scope, row.kelurahan_code):
         return Refusal.GONE
     if row.status is QuestionStatus.ANSWERED:
         return Refusal.ALREADY
@@ -225,8 +279,8 @@ async def label(session: AsyncSession, question_id: int, intent: Intent) -> bool
 async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
     """Append answered, labelled, not yet exported questions to the labelled set CSV.
 
-    They join the ``tune`` split (batch ``inbox``); a text already in the file is skipped.
-    Returns how many rows were added.
+    They join the ``tune`` split (batch ``inbox``); a text already in the file is skipped. A
+    missing file is started with the labelled set's header. Returns how many rows were added.
     """
     rows = (
         await session.scalars(
@@ -237,6 +291,7 @@ async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
             )
         )
     ).all()
+    _start_labelled_set(csv_path)
     with csv_path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         fields = list(reader.fieldnames or [])
@@ -252,6 +307,13 @@ async def export_labelled(session: AsyncSession, csv_path: Path) -> int:
             existing.add(row.text)
             added += 1
     return added
+
+
+def _start_labelled_set(csv_path: Path) -> None:
+    """A missing file becomes an empty labelled set (its header only)."""
+    if not csv_path.exists():
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        csv_path.write_text(",".join(LABELLED_SET_FIELDS) + "\n", encoding="utf-8")
 
 
 def _csv_row(fields: Iterable[str], text: str, intent: str, split: str, batch: str) -> dict:

@@ -10,7 +10,7 @@ topic off with /topik are still left out. The original is named in the audit log
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -131,14 +131,16 @@ async def submit_repeat(
     scheduled_at: datetime,
     profile: ElectionProfile,
     now: datetime,
+    *,
+    ack: bool = False,
 ) -> Broadcast:
-    """Store the repeat like any confirmed /siaran draft (guard, approval rules, audit)."""
+    """Store the repeat like any confirmed /siaran draft (guard, approval rules, audit); with
+    ``ack``, groups must acknowledge it."""
     source = await repeat_source(session, actor, broadcast_id)
     if not allowed_audience(source, audience):
         raise DraftRefused(library_text("siaran_ulangi.sasaran_lebih_luas", nomor=source.id))
-    broadcast = await submit(
-        session, actor, repeat_draft(source, audience, scheduled_at), profile, now
-    )
+    draft = replace(repeat_draft(source, audience, scheduled_at), ack=ack)
+    broadcast = await submit(session, actor, draft, profile, now)
     broadcast.topic = source.topic  # opt-outs of that topic still hold
     audit(
         session,
@@ -178,9 +180,12 @@ def series_for(
     until: date,
     monthly: bool,
     profile: ElectionProfile,
+    *,
+    ack: bool = False,
 ) -> Series:
     """The agenda that repeats ``source`` from ``first_at`` (its weekday or day of the month, its
-    time) up to and including ``until``; DraftRefused for a date before it or over a year on."""
+    time) up to and including ``until``; DraftRefused for a date before it or over a year on.
+    With ``ack`` its step asks groups to acknowledge (``ack = true``)."""
     local = first_at.astimezone(profile.tz)
     if until < local.date():
         raise DraftRefused(library_text("siaran_ulangi.sampai_sebelum", mulai=f"{local:%d/%m/%Y}"))
@@ -220,6 +225,7 @@ def series_for(
             f"until = {until.isoformat()}",
             f"audience = {json.dumps(audience)}",
             content,
+            *(["ack = true"] if ack else []),
             "",
         ]
     )
@@ -237,13 +243,15 @@ async def submit_series(
     profile: ElectionProfile,
     timeline: Timeline,
     now: datetime,
+    *,
+    ack: bool = False,
 ) -> tuple[Series, bool]:
     """Load the series as an agenda (city-wide admins; own text waits for a second admin in
     /agenda, as any agenda's does); True when it waits for that approval."""
     source = await repeat_source(session, actor, broadcast_id)
     if not allowed_audience(source, audience):
         raise DraftRefused(library_text("siaran_ulangi.sasaran_lebih_luas", nomor=source.id))
-    series = series_for(source, audience, first_at, until, monthly, profile)
+    series = series_for(source, audience, first_at, until, monthly, profile, ack=ack)
     try:
         await add_agenda(session, actor, series.source, profile, timeline, now)
     except AgendaRejected as exc:  # the guard (and masa tenang's rules) on the agenda's text
@@ -258,5 +266,6 @@ async def submit_series(
         of=source.id,
         every=series.every,
         until=until.isoformat(),
+        ack=ack,
     )
     return series, bool(row is not None and row.awaiting_approval)

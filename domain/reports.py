@@ -25,9 +25,10 @@ from db.models import (
     Kecamatan,
     Kelurahan,
 )
+from domain.places import scope_name
 from messages.library import UnknownMessageError, default_library
 from messages.telegram_html import visible_text
-from scheduler.audience import family_ids, is_kelurahan_code, region_filter
+from scheduler.audience import family_ids, region_filter
 
 NO_KELURAHAN = "(tanpa kelurahan)"
 NO_KECAMATAN = "(tanpa kecamatan)"
@@ -292,14 +293,3 @@ async def broadcast_report(
         kecamatan=lines,
         follow_ups=await follow_ups(session, info.id),
     )
-
-
-async def scope_name(session: AsyncSession, kecamatan_code: str | None) -> str:
-    """'se-Kota Malang', 'Kecamatan Klojen' or (a lurah's scope) 'Kelurahan Sumbersari'."""
-    if kecamatan_code is None:
-        return "se-Kota Malang"
-    if is_kelurahan_code(kecamatan_code):
-        kelurahan = await session.get(Kelurahan, kecamatan_code)
-        return f"Kelurahan {kelurahan.name if kelurahan else kecamatan_code}"
-    kecamatan = await session.get(Kecamatan, kecamatan_code)
-    return f"Kecamatan {kecamatan.name if kecamatan else kecamatan_code}"

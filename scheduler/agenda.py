@@ -53,6 +53,8 @@ class Step:
     first_day: date | None = None
     last_day: date | None = None
     checkin: CheckIn | None = None  # a question answered with buttons (scheduler.checkin)
+    # Groups must acknowledge it: the profile's escalation chain follows their silence.
+    ack: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Planned:
     audience: str
     priority: int
     checkin: dict[str, object] | None = None  # Broadcast.checkin: resolved, plain JSON
+    ack: bool = False  # Broadcast.ack_chain
 
 
 def _expiry(agenda: Agenda, step: Step, start: datetime, anchor: date | None) -> datetime | None:
@@ -110,6 +113,7 @@ def materialise(agenda: Agenda, now: datetime, window: timedelta = RECUR_WINDOW)
                 audience=step.audience,
                 priority=step.priority,
                 checkin=resolved_json(step.checkin, start, step.expires, anchor, agenda.tz),
+                ack=step.ack,
             )
         )
 
@@ -220,6 +224,8 @@ async def sync_agendas(
                 "topic": agenda.topic,
                 "checkin": plan.checkin,
             }
+            if plan.ack:  # never unset here: an admin's /eskalasi on a waiting one stays
+                values["ack_chain"] = True
             broadcast = existing.get(plan.key)
             if broadcast is None:
                 new = Broadcast(

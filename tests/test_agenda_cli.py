@@ -131,3 +131,30 @@ async def test_reports_filter_by_agenda(sessions: SessionFactory) -> None:
         assert len(await recent_broadcasts(session)) == 2
         report = await broadcast_report(session, None, agenda="dbd-3m-plus")
         assert report.broadcast.id == ids[0]
+
+
+def test_plan_marks_the_steps_groups_must_acknowledge(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env / "siskamling.toml"
+    path.write_text(GOOD + "ack = true\n", encoding="utf-8")
+    assert main(["agenda", "add", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["plan", "--agenda", "siskamling"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    sends = [i for i, line in enumerate(out) if "kerja_bakti.bulanan" in line]
+    assert sends  # the saturdays in the window
+    for i in sends:
+        assert out[i + 1].strip().startswith("↳ WAJIB KONFIRMASI · bila grup diam: ")
+        assert "(+60 menit)" in out[i + 1] and "(+240 menit)" in out[i + 1]
+    # The profile's own step (voting morning) is marked too; others are not.
+    assert main(["plan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (opening,) = [i for i, line in enumerate(lines) if " h.tps_buka " in f" {line} "]
+    assert "WAJIB KONFIRMASI" in lines[opening + 1]
+    (closing,) = [i for i, line in enumerate(lines) if " h.tps_tutup " in f" {line} "]
+    assert "WAJIB KONFIRMASI" not in lines[closing + 1]
+
+    path.write_text(GOOD + 'ack = "ya"\n', encoding="utf-8")
+    assert main(["agenda", "add", str(path)]) == 1
+    assert "ack ditulis true atau false" in capsys.readouterr().err

@@ -136,7 +136,7 @@ async def test_kecamatan_operator_is_kept_to_their_kecamatan(
     now = BEFORE_MASA_TENANG
     actors = await _officials(sessions, now)
     async with sessions.begin() as session:
-        with pytest.raises(PermissionDenied, match="kecamatan Anda"):
+        with pytest.raises(PermissionDenied, match="wilayah Anda"):
             await preview(
                 session,
                 actors["klojen"],

@@ -16,6 +16,7 @@ NOW = datetime(2024, 11, 25, 3, 0, tzinfo=UTC)
 ORO_ORO_DOWO, SUMBERSARI = "35.73.02.1008", "35.73.05.1005"
 ROOT = 900001  # ADMIN_IDS in tests/conftest.py: the whole city
 CITY, KLOJEN, LOWOKWARU = 910001, 910002, 910003
+LURAH_OOD, LURAH_SB = 910004, 910005
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ async def test_the_officials_a_question_concerns_and_what_they_were_not_told(
         assert await untold(session, KLOJEN, first) == (1, second)
         assert await untold(session, LOWOKWARU, 0) == (0, 0)
     async with sessions.begin() as session:
-        await questions.answer(session, second, CITY, "Ada.", NOW)
+        await questions.answer(session, second, CITY, "Ada.", NOW, scope=None)
     async with sessions() as session:  # answered meanwhile: nothing left to tell
         assert await untold(session, KLOJEN, first) == (0, first)
 
@@ -86,3 +87,22 @@ def test_questions_within_the_interval_wait_and_are_due_at_its_end() -> None:
     assert throttle.due(NOW + timedelta(minutes=14)) == []
     assert throttle.due(NOW + timedelta(minutes=15)) == [CITY]
     assert throttle.next_due(NOW + timedelta(minutes=15)) is None  # told once, not twice
+
+
+async def test_a_lurahs_staff_hear_only_of_their_kelurahan(sessions: SessionFactory) -> None:
+    async with sessions.begin() as session:
+        for user_id, kelurahan in ((LURAH_OOD, ORO_ORO_DOWO), (LURAH_SB, SUMBERSARI)):
+            session.add(
+                Official(
+                    user_id=user_id,
+                    role=OfficialRole.OPERATOR,
+                    kecamatan_code=kelurahan.rsplit(".", 1)[0],
+                    kelurahan_code=kelurahan,
+                    added_at=NOW,
+                )
+            )
+    question = await _forwarded(sessions, 700011, ORO_ORO_DOWO)
+    async with sessions() as session:
+        assert await officials_for(session, question) == [ROOT, LURAH_OOD]
+        assert await untold(session, LURAH_OOD, 0) == (1, question)
+        assert await untold(session, LURAH_SB, 0) == (0, 0)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import SessionFactory
-from db.models import QuestionStatus, ResidentQuestion
+from db.models import Group, GroupLevel, QuestionStatus, ResidentQuestion
 from domain import questions
 from domain.intents import Intent
 
@@ -43,23 +43,24 @@ async def test_draft_forward_answer(sessions: SessionFactory) -> None:
             session, RESIDENT, RESIDENT, "nik 3573051234560001, ada tenda di TPS?", NOW
         )
         assert isinstance(draft, int)
-        assert await questions.inbox(session, NOW) == []  # a draft is not in the inbox
+        assert await questions.inbox(session, NOW, scope=None) == []  # a draft is not in the inbox
         assert await questions.forward(session, draft, OTHER, NOW) is questions.Refusal.GONE
         assert isinstance(
             await questions.forward(session, draft, RESIDENT, NOW), questions.Forwarded
         )
         assert await questions.forward(session, draft, RESIDENT, NOW) is questions.Refusal.ALREADY
     async with sessions() as session:
-        [(kelurahan, items)] = await questions.inbox(session, NOW + timedelta(hours=3))
+        [(kelurahan, items)] = await questions.inbox(session, NOW + timedelta(hours=3), scope=None)
         assert kelurahan == "" and items[0].text == "nik [NIK disembunyikan], ada tenda di TPS?"
         assert questions.age_label(items[0].age) == "3 jam"
     async with sessions.begin() as session:
         assert (
-            await questions.answer(session, draft, OFFICIAL, "  ", NOW) is questions.Refusal.EMPTY
+            await questions.answer(session, draft, OFFICIAL, "  ", NOW, scope=None)
+            is questions.Refusal.EMPTY
         )
-        delivery = await questions.answer(session, draft, OFFICIAL, "Ada tenda.", NOW)
+        delivery = await questions.answer(session, draft, OFFICIAL, "Ada tenda.", NOW, scope=None)
         assert delivery == questions.Delivery(RESIDENT, items[0].text, "Ada tenda.")
-        again = await questions.answer(session, draft, OFFICIAL, "Lagi.", NOW)
+        again = await questions.answer(session, draft, OFFICIAL, "Lagi.", NOW, scope=None)
         assert again is questions.Refusal.ALREADY
     async with sessions() as session:
         stored = (await session.scalars(select(ResidentQuestion))).one()
@@ -118,7 +119,7 @@ async def test_answered_and_labelled_questions_join_the_labelled_set(
             await questions.forward(session, draft, RESIDENT, NOW)
             ids.append(draft)
         for question_id in ids[:2]:
-            await questions.answer(session, question_id, OFFICIAL, "Jawaban.", NOW)
+            await questions.answer(session, question_id, OFFICIAL, "Jawaban.", NOW, scope=None)
         assert await questions.label(session, ids[0], Intent.UNKNOWN)
         assert await questions.label(session, ids[1], Intent.PENDAMPING)
         assert not await questions.label(session, ids[2], Intent.KAPAN)  # not answered yet
@@ -134,3 +135,53 @@ async def test_answered_and_labelled_questions_join_the_labelled_set(
         "split": "tune",
         "batch": "inbox",
     }
+
+
+async def test_the_inbox_and_answers_follow_the_officials_scope(sessions: SessionFactory) -> None:
+    klojen, lowokwaru, sumbersari = "35.73.02", "35.73.05", "35.73.05.1005"
+    async with sessions.begin() as session:
+        session.add(
+            Group(
+                chat_id=-100700,
+                level=GroupLevel.RW,
+                kelurahan_code=sumbersari,
+                rw=1,
+                subscribed=True,
+                subscribed_by=OTHER,
+                subscribed_at=NOW,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        ids = []
+        for resident, named in ((RESIDENT, "35.73.02.1008"), (OTHER, None), (700003, None)):
+            draft = await questions.keep_draft(session, resident, resident, f"{resident}?", NOW)
+            assert isinstance(draft, int)
+            assert isinstance(
+                await questions.forward(session, draft, resident, NOW, kelurahan_code=named),
+                questions.Forwarded,
+            )
+            ids.append(draft)
+    from_oro_oro_dowo, from_the_leader, from_nowhere = ids
+
+    async def seen(scope: str | None) -> set[int]:
+        async with sessions() as session:
+            listed = await questions.inbox(session, NOW, scope=scope)
+        return {item.id for _, items in listed for item in items}
+
+    assert await seen(None) == set(ids)
+    assert await seen(klojen) == {from_oro_oro_dowo}
+    assert await seen(lowokwaru) == await seen(sumbersari) == {from_the_leader}
+    assert await seen("35.73.05.1004") == set()
+    async with sessions.begin() as session:
+        row = await session.get(ResidentQuestion, from_the_leader)
+        assert row is not None and row.kelurahan_code == sumbersari  # from the leader's group
+        assert await questions.open_question_text(session, from_nowhere, scope=klojen) is None
+        refused = await questions.answer(
+            session, from_oro_oro_dowo, OFFICIAL, "Ada.", NOW, scope=lowokwaru
+        )
+        assert refused is questions.Refusal.GONE
+        done = await questions.answer(
+            session, from_oro_oro_dowo, OFFICIAL, "Ada.", NOW, scope=klojen
+        )
+        assert isinstance(done, questions.Delivery)

@@ -44,7 +44,7 @@ def _seed(url: str) -> dict[str, int]:
                     await questions.forward(session, draft, 700 + n, NOW), questions.Forwarded
                 )
                 if text != PARKIR:
-                    await questions.answer(session, draft, OFFICIAL, "Ada.", NOW)
+                    await questions.answer(session, draft, OFFICIAL, "Ada.", NOW, scope=None)
                 ids[text] = draft
         await engine.dispose()
         return ids
@@ -109,3 +109,19 @@ def test_export_adds_each_labelled_question_once_and_skips_known_texts(
     assert main(["questions", "export", "--csv", str(labelled)]) == 0  # nothing new
     assert capsys.readouterr().out.startswith("0 pertanyaan")
     assert len(_rows(labelled)) == 2
+
+
+def test_export_without_a_path_writes_into_the_data_directory(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _seed(db_url)
+    data_dir = tmp_path / "var" / "kentongan"  # not there yet, as on a fresh install
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    assert main(["questions", "label", str(ids[KURSI]), "pendamping"]) == 0
+    capsys.readouterr()
+    assert main(["questions", "export"]) == 0
+    written = data_dir / "resident_questions.csv"
+    assert capsys.readouterr().out.strip() == f"1 pertanyaan ditambahkan ke {written.resolve()}"
+    assert _rows(written) == [
+        {"text": KURSI, "intent": "pendamping", "split": "tune", "batch": "inbox"}
+    ]

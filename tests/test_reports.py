@@ -288,7 +288,7 @@ def test_parse_list_reports_every_bad_row_by_line() -> None:
     assert "Atlantis" in str(rejected.value.problems[0])
     with pytest.raises(ListRejected, match="judul kolom"):
         parse_list("nama;nomor\nx;1\n", read_regions())
-    with pytest.raises(ListRejected, match="di luar kecamatan"):
+    with pytest.raises(ListRejected, match="di luar wilayah Anda"):
         parse_list("kelurahan,rw,rt\nOro-oro Dowo,3,1\n", read_regions(), "35.73.05")
 
 

@@ -36,7 +36,7 @@ from domain.agendas import (
     resume,
 )
 from domain.officials import Actor, PermissionDenied, find_actor
-from domain.reports import scope_name
+from domain.places import scope_name
 from messages.context import format_day
 from messages.render import Safe, render
 from scheduler.agenda_file import AgendaRejected
@@ -62,7 +62,7 @@ async def _listing(context: BotContext, actor: Actor) -> tuple[str, InlineKeyboa
     now = services.clock.now()
     async with services.sessions() as session:
         lines: list[AgendaLine] = await overview(session, actor, now)
-        scope = await scope_name(session, actor.kecamatan_code)
+        scope = await scope_name(session, actor.scope)
     parts = [_text(context, "agenda_ui.judul", cakupan=scope)]
     rows: list[list[InlineKeyboardButton]] = []
     tz = services.profile.tz

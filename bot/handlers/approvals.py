@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.officials_admin import record_number, stop_or_cancel
+from bot.handlers.siaran_screens import ack_line
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import APPROVAL, refuse
@@ -104,6 +105,8 @@ async def send_screen(
         waktu=local_time(context, shown.scheduled_at) if shown.scheduled_at else "-",
     )
     reach_part = text(context, "ops_petugas.jangkauan", jumlah=shown.recipients)
+    if shown.ack_chain:
+        reach_part += "\n" + ack_line(context)
     markup = keyboard(
         [
             [

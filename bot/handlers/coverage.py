@@ -24,9 +24,9 @@ from domain.coverage import (
     parse_list,
 )
 from domain.funnel import funnel
+from domain.places import scope_name
 from domain.regions import match_kelurahan, read_regions
 from domain.report_text import coverage_detail, coverage_text
-from domain.reports import scope_name
 
 CAPTION = r"^/cakupan(@\w+)?(\s|$)"
 MAX_LISTED_PROBLEMS = 15

@@ -14,7 +14,7 @@ from bot.field_chart import field_chart
 from bot.ui.guards import official
 from bot.ui.views import reply_long, text
 from domain.field.board import board_csv, board_text, field_board
-from domain.reports import scope_name
+from domain.places import scope_name
 
 
 async def lapangan(update: Update, context: BotContext) -> None:

@@ -33,7 +33,7 @@ from domain import places
 from domain import questions as inbox_domain
 from domain.answers import answer
 from domain.intents import Intent
-from domain.officials import find_actor
+from domain.officials import Actor, find_actor
 from messages.neutrality import check_text
 from messages.render import Safe, render
 
@@ -178,9 +178,9 @@ async def _edit(message: object, text: str, markup: InlineKeyboardMarkup | None)
 # -- officials -------------------------------------------------------------------------------
 
 
-async def _is_official(context: BotContext, user_id: int) -> bool:
+async def _official(context: BotContext, user_id: int) -> Actor | None:
     async with context.services.sessions() as session:
-        return await find_actor(session, user_id) is not None
+        return await find_actor(session, user_id)
 
 
 async def pertanyaan(update: Update, context: BotContext) -> None:
@@ -189,13 +189,14 @@ async def pertanyaan(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if message is None or user is None or message.chat.type != ChatType.PRIVATE:
         return
-    if not await _is_official(context, user.id):
+    actor = await _official(context, user.id)
+    if actor is None:
         await message.reply_text(_render(context, "pertanyaan.bukan_petugas"))
         return
     services = context.services
     now = services.clock.now()
     async with services.sessions() as session:
-        groups = await inbox_domain.inbox(session, now)
+        groups = await inbox_domain.inbox(session, now, scope=actor.scope)
     if not groups:
         await message.reply_text(_render(context, "pertanyaan.kotak_kosong"))
         return
@@ -246,11 +247,12 @@ async def official_button(update: Update, context: BotContext, question_id: int)
     if user is None:
         await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
         return
-    if not await _is_official(context, user.id):
+    actor = await _official(context, user.id)
+    if actor is None:
         await query.answer(_render(context, "pertanyaan.hanya_petugas"))
         return
     async with context.services.sessions() as session:
-        open_text = await inbox_domain.open_question_text(session, question_id)
+        open_text = await inbox_domain.open_question_text(session, question_id, scope=actor.scope)
     await query.answer()
     if open_text is None:
         await _send(
@@ -298,13 +300,14 @@ async def _answer_step(
             _render(context, "pertanyaan.jawaban_tidak_netral", alasan=findings[0].reason)
         )
         return  # still answering: they send a corrected one
-    if not await _is_official(context, user_id):
+    actor = await _official(context, user_id)
+    if actor is None:
         context.user_data.pop(ANSWERING, None)
         return
     services = context.services
     async with services.sessions.begin() as session:
         result = await inbox_domain.answer(
-            session, question_id, user_id, text, services.clock.now()
+            session, question_id, user_id, text, services.clock.now(), scope=actor.scope
         )
     context.user_data.pop(ANSWERING, None)
     if not isinstance(result, inbox_domain.Delivery):

@@ -11,7 +11,8 @@ city-wide admin may instead repeat it every week or month until a date (`w`, the
 in step `until`, `so` in step `series`): loaded as an agenda of one recurring step.
 
 Buttons: callbacks.BROADCAST_DRAFT, `s:<token>:<step>[:<value>]`: m <key>, custom, u, r <id>,
-k <kec>, a <audience>, t now|ask, ok, w minggu|bulan, so, no. The audience may hold ":"
+k <kec>, a <audience>, t now|ask, e on|off (acknowledgement with the escalation chain), ok,
+w minggu|bulan, so, no. The audience may hold ":"
 (`kecamatan:35.73.05`).
 """
 
@@ -36,6 +37,7 @@ from bot.context import BotContext
 from bot.handlers.approvals import ask_approvers
 from bot.handlers.siaran_screens import (
     KIND,
+    ack_line,
     ask_audience,
     ask_kelurahan,
     ask_repeat,
@@ -49,6 +51,7 @@ from bot.handlers.siaran_screens import (
     save,
     show_preview,
     take_repeat,
+    toggle_ack,
 )
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
@@ -162,6 +165,8 @@ async def siaran_button(update: Update, context: BotContext) -> None:
         await save(context, flow, "until", series=value)
         kala = text(context, f"siaran_ulangi.kala_{SERIES_KINDS[value]}")
         await edit_or_reply(update, text(context, "siaran_ulangi.tulis_sampai", kala=kala))
+    elif step == "e":
+        await toggle_ack(update, context, flow, actor, value == "on")
     elif step == "so":
         await _confirm_series(update, context, flow, actor)
     elif step == "ok" and flow.step == "confirm":
@@ -171,7 +176,7 @@ async def siaran_button(update: Update, context: BotContext) -> None:
 # The flow step each button belongs to: a press from another step is refused, never applied.
 _STEP_OF = {"m": ("pick",), "custom": ("pick",), "k": ("audience",), "a": ("audience",)}
 _STEP_OF |= {"t": ("when",), "ok": ("confirm",), "u": ("pick",), "r": ("pick",)}
-_STEP_OF |= {"w": ("confirm",), "so": ("series",)}
+_STEP_OF |= {"w": ("confirm",), "so": ("series",), "e": ("confirm",)}
 SERIES_KINDS = {"minggu": "mingguan", "bulan": "bulanan"}
 
 
@@ -184,6 +189,8 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
         return value in {key for key, _ in broadcastable()}
     if step == "t":
         return value in ("now", "ask")
+    if step == "e":
+        return value in ("on", "off")
     if step == "w":  # a series: only of a repeat
         return value in SERIES_KINDS and flow.data.get("repeat_of") is not None
     if step == "r":
@@ -264,6 +271,7 @@ async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor
                     draft.scheduled_at,
                     services.profile,
                     now,
+                    ack=draft.ack,
                 )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:
@@ -329,6 +337,7 @@ def _series(context: BotContext, flow: Flow, source: repeats.RepeatSource) -> re
         date.fromisoformat(str(flow.data["until"])),
         flow.data.get("series") == "bulan",
         context.services.profile,
+        ack=bool(flow.data.get("ack", False)),
     )
 
 
@@ -360,6 +369,8 @@ async def _typed_until(
         kali=series.times,
         sasaran=label,
     )
+    if flow.data.get("ack"):
+        summary += "\n" + ack_line(context)
     rows: Rows = [
         [
             (text(context, "siaran_ulangi.tombol_muat"), data(flow, "so")),
@@ -385,6 +396,7 @@ async def _confirm_series(update: Update, context: BotContext, flow: Flow, actor
                 services.profile,
                 timeline,
                 services.clock.now(),
+                ack=bool(flow.data.get("ack", False)),
             )
             await flows.end(session, KIND, flow.chat_id, flow.user_id)
     except (DraftRefused, PermissionDenied) as exc:

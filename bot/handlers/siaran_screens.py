@@ -1,6 +1,7 @@
 """/siaran's screens: the draft in the flow store and each step's screen (the message or text
-to repeat, the audience, the time, the preview). bot/handlers/siaran.py holds the commands,
-the button dispatcher and typed input; the callback data of every screen is
+to repeat, the audience, the time, the preview with its options: "Wajibkan konfirmasi" asks
+groups to acknowledge, with the profile's escalation chain). bot/handlers/siaran.py holds the
+commands, the button dispatcher and typed input; the callback data of every screen is
 callbacks.BROADCAST_DRAFT (`s:<token>:<step>[:<value>]`).
 """
 
@@ -9,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.ui.callbacks import BROADCAST_DRAFT
-from bot.ui.views import Button, Rows, edit_or_reply, in_rows, keyboard, local_time, text
+from bot.ui.views import Button, Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
 from domain import flows, places, repeats
 from domain.broadcasts import Draft, DraftRefused, preview
+from domain.escalation import chain_text
 from domain.flows import Flow, FlowKind
 from domain.officials import Actor, PermissionDenied
 from domain.reach import reach, reach_line
@@ -64,6 +66,7 @@ def draft_of(flow: Flow) -> Draft:
         scheduled_at=datetime.fromisoformat(str(flow.data["when"])),
         message_key=flow.data.get("message_key"),
         text=flow.data.get("text"),
+        ack=bool(flow.data.get("ack", False)),
     )
 
 
@@ -221,6 +224,30 @@ async def ask_time(update: Update, context: BotContext, flow: Flow) -> None:
 
 
 async def show_preview(update: Update, context: BotContext, flow: Flow, actor: Actor) -> None:
+    """The exact message groups will get, then the summary with the buttons."""
+    shown = await _summary(update, context, flow, actor)
+    if shown is not None:
+        exact, summary, markup = shown
+        # The exact message groups will get (without the acknowledgement button).
+        await context.bot.send_message(flow.chat_id, exact)
+        await context.bot.send_message(flow.chat_id, summary, reply_markup=markup)
+
+
+async def toggle_ack(
+    update: Update, context: BotContext, flow: Flow, actor: Actor, on: bool
+) -> None:
+    """The preview's "Wajibkan konfirmasi" option: the summary changes in place."""
+    flow = await save(context, flow, "confirm", ack=on)
+    shown = await _summary(update, context, flow, actor)
+    if shown is not None:
+        await edit_or_reply(update, shown[1], shown[2])
+
+
+async def _summary(
+    update: Update, context: BotContext, flow: Flow, actor: Actor
+) -> tuple[str, str, InlineKeyboardMarkup] | None:
+    """The exact message, the summary (audience, count, reach, time, what it needs) and its
+    buttons; None (after saying why) when the draft can no longer go out."""
     services = context.services
     draft = draft_of(flow)
     try:
@@ -230,9 +257,7 @@ async def show_preview(update: Update, context: BotContext, flow: Flow, actor: A
             reach_of = await reach(session, Audience.parse(draft.audience))
     except (DraftRefused, PermissionDenied) as exc:
         await edit_or_reply(update, text(context, "ui.alasan", alasan=str(exc)))
-        return
-    # The preview is the exact message groups will get (without the acknowledgement button).
-    await context.bot.send_message(flow.chat_id, shown.html)
+        return None
     parts = [
         text(
             context,
@@ -245,11 +270,20 @@ async def show_preview(update: Update, context: BotContext, flow: Flow, actor: A
     parts.append(reach_line(reach_of, services.profile, services.clock.now()))
     if flow.data.get("repeat_of") is not None:
         parts.append(text(context, "siaran_ulangi.asal", nomor=flow.data["repeat_of"]))
+    if draft.ack:
+        parts.append(ack_line(context))
     if shown.needs_approval:
         parts.append(text(context, "ui.siaran.perlu_persetujuan", alasan=shown.approval_reason))
     parts.append(text(context, "ui.siaran.kirim_tanya"))
     label = "ui.siaran.tombol_ajukan" if shown.needs_approval else "ui.siaran.tombol_kirim"
     rows: Rows = [[(text(context, label), data(flow, "ok")), cancel_button(context, flow)]]
+    if services.profile.acknowledgement.chain:  # groups asked to acknowledge, with the chain
+        key, value = (
+            ("ui.siaran_eskalasi.tombol_lepas", "off")
+            if draft.ack
+            else ("ui.siaran_eskalasi.tombol_minta", "on")
+        )
+        rows.insert(1, [(text(context, key), data(flow, "e", value))])
     if flow.data.get("repeat_of") is not None and actor.is_admin and actor.citywide:
         # Or every week / month until a date: loaded as an agenda (domain.repeats.Series).
         rows.insert(
@@ -259,4 +293,11 @@ async def show_preview(update: Update, context: BotContext, flow: Flow, actor: A
                 (text(context, "siaran_ulangi.tombol_bulanan"), data(flow, "w", "bulan")),
             ],
         )
-    await context.bot.send_message(flow.chat_id, "\n".join(parts), reply_markup=keyboard(rows))
+    return shown.html, "\n".join(parts), keyboard(rows)
+
+
+def ack_line(context: BotContext) -> str:
+    """'Wajib konfirmasi: pengingat di grup (+60 menit), …' from the profile's chain."""
+    services = context.services
+    chain = chain_text(services.profile, services.clock.now())
+    return text(context, "ui.siaran_eskalasi.wajib", rantai=Safe(chain))

@@ -22,6 +22,7 @@ AFTER = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 FRIDAY = datetime(2026, 12, 4, 0, 0, tzinfo=UTC)
 KLOJEN_OPERATOR = 910005
 SECOND_ADMIN = 910006
+LURAH_OPERATOR = 910007
 
 
 @pytest.fixture
@@ -222,3 +223,20 @@ text = "Malam ini jadwal ronda. Jaga lingkungan bersama, kunci pintu dan pagar."
     assert {b.text for b in await waiting()} == {
         "Malam ini jadwal ronda. Jaga lingkungan bersama, kunci pintu dan pagar."
     }
+
+
+async def test_agenda_names_a_lurahs_kelurahan_and_counts_only_its_groups(later: Harness) -> None:
+    h = later
+    await h.registered_groups(2, kelurahan="35.73.05.1005")  # Sumbersari, Lowokwaru
+    await h.registered_groups(1, kelurahan="35.73.05.1004")  # Dinoyo, Lowokwaru
+    async with h.services.sessions.begin() as session:
+        lurah = await seed_official(
+            session, LURAH_OPERATOR, OfficialRole.OPERATOR, AFTER, kecamatan_code="35.73.05"
+        )
+        lurah.kelurahan_code = "35.73.05.1005"
+    user = h.world.add_user("Bu Lurah Sumbersari", user_id=LURAH_OPERATOR, started=True)
+    seen = await h.say(user, "/agenda")
+    head, *_ = (seen.text or "").split("\n")
+    assert "Kelurahan Sumbersari" in head and "Kecamatan" not in head
+    assert "dbd.psn_jumat" in (seen.text or "")
+    assert "(2 grup)" in (seen.text or "") and "(3 grup)" not in (seen.text or "")

@@ -445,4 +445,4 @@ async def test_grup_lists_coverage_for_officials_only_and_by_kecamatan(
     assert "Grup terdaftar — Kecamatan Klojen: 1 grup" in text
     assert "Lowokwaru" not in text and "Sumbersari" not in text
     outside = await h.say(operator, "/grup sumbersari")
-    assert "tidak ditemukan di kecamatan Anda" in (outside.text or "")
+    assert "tidak ditemukan di Kecamatan Klojen" in (outside.text or "")

@@ -4,11 +4,14 @@ affected groups' registered admins (those who started the bot) with what to fix.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from db.models import Official, OfficialRole
 from messages.telegram_html import visible_text
+from sandbox.faults import Fault
 from sandbox.world import Message
 from tests.e2e.harness import Harness, running_kentongan
 
@@ -89,3 +92,38 @@ async def test_scheduled_preflight_reports_once_per_scope_and_hints_reach_admins
         await k.restart()
         assert not k.app.job_queue.get_jobs_by_name("preflight:H-3 10.00")
         assert len(reports(k, admin.id)) == 1
+
+
+async def test_a_report_interrupted_between_two_officials_is_not_sent_twice(
+    tmp_path: Path,
+) -> None:
+    from bot.preflight_jobs import run_scheduled_preflight  # after bot.app (import cycle)
+
+    async with running_kentongan(tmp_path, now=BEFORE) as k:
+        admin = k.admin()  # told first (lowest user id), then Lowokwaru's camat, then Klojen's
+        await add_camat(k, CAMAT_LOWOKWARU, LOWOKWARU)
+        await add_camat(k, CAMAT_KLOJEN, KLOJEN)
+        await k.registered_groups(2)
+        # The camat's message hangs (and is never delivered); the bot dies meanwhile.
+        held = k.server.add_fault(
+            Fault("timeout", method="sendMessage", chat_id=CAMAT_LOWOKWARU, times=1)
+        )
+        k.clock.set(DUE)
+        run = asyncio.create_task(run_scheduled_preflight(k.app, "H-3 10.00"))
+        await k.server.wait_until(lambda: reports(k, admin.id) and held.fired, 30)
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        unreported = "SELECT slot FROM preflight_runs WHERE reported_at IS NULL"
+        assert k.db_rows(unreported) == [("H-3 10.00",)]
+        checks = len(k.server.calls_to("getChatMember")) + len(k.server.calls_to("getChat"))
+
+        # The restart finds the slot unreported and tells only those not yet told.
+        await k.restart()
+        await k.server.wait_until(lambda: reports(k, CAMAT_LOWOKWARU) and reports(k, CAMAT_KLOJEN))
+        row = "SELECT reported_to FROM preflight_runs WHERE reported_at IS NOT NULL"
+        assert await k.server.wait_until(lambda: k.db_rows(row), 30) == [(3,)]
+        assert [len(reports(k, u)) for u in (admin.id, CAMAT_LOWOKWARU, CAMAT_KLOJEN)] == [1, 1, 1]
+        # The groups were checked before the interruption: not asked about again.
+        again = len(k.server.calls_to("getChatMember")) + len(k.server.calls_to("getChat"))
+        assert again == checks

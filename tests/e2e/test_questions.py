@@ -221,3 +221,72 @@ async def test_answers_before_during_and_after_voting_hours(kentongan: Harness) 
     reply = await h.say(resident, "calon mana yang paling pantes?")
     text = reply.text or ""
     assert "07.00–13.00" not in text and "Hasil resmi" in text
+
+
+async def _forward_without_a_place(h: Harness, resident: User, question: str) -> None:
+    forward = render("pertanyaan.tombol_teruskan", h.services.profile, h.clock.now())
+    skip = render("pertanyaan.tombol_lewati", h.services.profile, h.clock.now())
+    reply = await h.say(resident, question)
+    step = await h.press(resident, reply, forward)
+    assert step is not None
+    done = await h.press(resident, step, skip)
+    assert done is not None and first_line(h, "pertanyaan.diteruskan") in (done.text or "")
+
+
+async def test_each_official_sees_and_answers_only_the_questions_of_their_scope(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    admin = h.admin()  # the whole city
+    klojen = await _operator(h, "Operator Klojen", "35.73.02")
+    lowokwaru = await _operator(h, "Operator Lowokwaru", "35.73.05")
+    dinoyo = await _operator(h, "Lurah Dinoyo", "35.73.05")
+    async with h.services.sessions.begin() as session:
+        row = await session.get(Official, dinoyo.id)
+        assert row is not None
+        row.kelurahan_code = "35.73.05.1004"
+    (group,) = await h.registered_groups(1, kelurahan="35.73.05.1005")  # Sumbersari
+    leader = next(m.user for m in group.members.values() if m.is_admin)
+    leader.started = True
+    from_klojen = "Apakah TPS di balai RW kami ada tenda kalau hujan deras?"
+    from_leader = "Apakah di balai RW kami ada parkir motor untuk warga?"
+    nowhere = "Siapa yang menyiapkan konsumsi untuk petugas di balai warga?"
+    await _forward_from_oro_oro_dowo(h, h.world.add_user("Warga Klojen"), from_klojen)
+    await _forward_without_a_place(h, leader, from_leader)  # placed by the group they registered
+    await _forward_without_a_place(h, h.world.add_user("Warga entah"), nowhere)
+
+    async def inbox_of(official: User) -> str:
+        return visible_text((await h.say(official, "/pertanyaan")).text or "")
+
+    everything = await inbox_of(admin)
+    assert from_klojen in everything and from_leader in everything and nowhere in everything
+    seen = await inbox_of(klojen)
+    assert from_klojen in seen and from_leader not in seen and nowhere not in seen
+    seen = await inbox_of(lowokwaru)
+    assert from_leader in seen and "Sumbersari" in seen
+    assert from_klojen not in seen and nowhere not in seen
+    assert first_line(h, "pertanyaan.kotak_kosong") in await inbox_of(dinoyo)  # not Sumbersari
+
+    # Notices follow the same scope: the lurah of Dinoyo hears of none of them.
+    told = "🙋 1 pertanyaan warga di wilayah Anda menunggu jawaban petugas."
+    await h.server.wait_until(lambda: _notices(h, lowokwaru) == [told])
+    await h.server.wait_until(lambda: _notices(h, klojen) == [told])
+    assert not [n for n in _notices(h, dinoyo) if n.startswith("🙋")]
+
+    # A forged "Jawab" for a question outside the official's scope opens nothing.
+    async with h.services.sessions() as session:
+        question = (
+            await session.scalars(
+                select(ResidentQuestion).where(ResidentQuestion.text == from_klojen)
+            )
+        ).one()
+    last = await h.say(lowokwaru, "/pertanyaan")
+    query = h.forge_press(lowokwaru, last, f"q:a:{question.id}")
+    await h.server.wait_for_callback_answer(query)
+    refused = first_line(h, "pertanyaan.sudah_dijawab", nomor=question.id)
+    await h.server.wait_until(
+        lambda: any(refused in (m.text or "") for m in h.world.bot_messages(lowokwaru))
+    )
+    async with h.services.sessions() as session:
+        row_now = await session.get(ResidentQuestion, question.id)
+        assert row_now is not None and row_now.status is QuestionStatus.OPEN

@@ -371,7 +371,7 @@ async def test_an_operator_imports_only_within_their_kecamatan(kentongan: Harnes
     data = b"kelurahan,rw,rt\nSumbersari,5,1\nOro-oro Dowo,3,1\n"
     h.world.user_sends_document(operator, None, "rt.csv", data, caption="/cakupan")
     reply = await h.server.wait_for_message(operator, lambda m: "tidak diimpor" in (m.text or ""))
-    assert "baris 3: kelurahan ini di luar kecamatan Anda" in (reply.text or "")
+    assert "baris 3: kelurahan ini di luar wilayah Anda" in (reply.text or "")
     summary = await h.say(operator, "/cakupan")
     assert "Kecamatan Lowokwaru" in (summary.text or "")
     assert "belum diimpor" in (summary.text or "")

@@ -275,3 +275,28 @@ async def test_a_scoped_official_gets_no_series_buttons(h: Harness) -> None:
     async with h.services.sessions() as session:
         names = (await session.scalars(select(AgendaRow.name))).all()
     assert not [n for n in names if n.startswith("ulang-")]
+
+
+async def test_a_weekly_repeat_keeps_the_acknowledgement_asked_for(h: Harness) -> None:
+    await h.registered_groups(1, kelurahan=SUMBERSARI)
+    original = await _earlier(h, "all", message_key="hoaks.saring")
+    admin = h.admin()
+    audience = await h.say(admin, f"/siaran ulangi {original}")
+    when = await h.press(admin, audience, "↩️ Sasaran yang sama")
+    assert when is not None
+    summary = await _send_now(h, admin, when)
+    asked = await h.press(admin, summary, "🔔 Wajibkan konfirmasi + eskalasi")  # type: ignore[arg-type]
+    assert asked is not None and "Wajib konfirmasi" in (asked.text or "")
+    await h.press(admin, asked, "🔁 Tiap minggu sampai…")
+    plan = await h.say(admin, "31/12/2024")
+    assert "Wajib konfirmasi" in (plan.text or "")
+    done = await h.press(admin, plan, "✅ Muat agenda berkala")
+    assert done is not None and "dimuat dan berjalan" in (done.text or "")
+    name = f"ulang-{original}-mingguan-20241122"
+    async with h.services.sessions() as session:
+        row = await session.get(AgendaRow, name)
+        flags = (
+            await session.scalars(select(Broadcast.ack_chain).where(Broadcast.agenda == name))
+        ).all()
+    assert row is not None and "ack = true" in row.source
+    assert flags and all(flags)
