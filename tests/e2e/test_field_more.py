@@ -1,10 +1,18 @@
-"""Field gaps through the local Bot API server: a leader asked for two descriptions at once."""
+"""Field gaps through the local Bot API server: a leader asked for two descriptions at once;
+the no-answer list sent at least once per official and never twice."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
-from db.models import CheckInFollowUp
+from bot.checkin_jobs import send_silences
+from db.models import CheckInFollowUp, Official, OfficialRole
+from domain.checkin_silences import claim_notice, take_silence
+from sandbox import Fault, User
 from tests.e2e.harness import Harness
 from tests.e2e.test_acks import group_in_world, register
 from tests.e2e.test_checkins import KEL, asks, plug_opener, press, send_checkin
@@ -74,3 +82,107 @@ async def test_private_descriptions_fill_the_waiting_asks_oldest_first(kentongan
         rw_id: "Logistik RW 04 belum datang.",
         rt_id: "Logistik RT 02 belum datang.",
     }
+
+
+# -- the no-answer list: at least once per official, never twice ----------------------------------
+
+LISTED = "Belum ada jawaban"
+
+
+async def silent_checkin(h: Harness) -> tuple[User, int]:
+    """A camat's official and a check-in whose one group stayed silent, past its deadline."""
+    camat = h.world.add_user("Pak Camat Klojen", started=True)
+    async with h.services.sessions.begin() as session:
+        session.add(
+            Official(
+                user_id=camat.id, role=OfficialRole.ADMIN, kecamatan_code="35.73.02",
+                active=True, added_at=h.clock.now(),
+            )
+        )  # fmt: skip
+    leader = h.world.add_user("Ketua RT 05")
+    chat = group_in_world(h, "RT 05 RW 03", admins=[leader])
+    await register(h, chat, KEL, rw=3, rt=5)
+    broadcast_id = await send_checkin(h, deadline=timedelta(hours=1))
+    h.clock.advance(timedelta(hours=1, minutes=1))
+    return camat, broadcast_id
+
+
+def lists_to(h: Harness, user: User) -> int:
+    return sum(1 for m in h.world.bot_messages(user) if LISTED in (m.text or ""))
+
+
+def outbox(h: Harness, broadcast_id: int, user: User) -> list[tuple[Any, ...]]:
+    return h.db_rows(
+        "SELECT attempts, claimed_at IS NULL, sent_at IS NOT NULL, failed_at IS NOT NULL "
+        "FROM checkin_silence_notices WHERE broadcast_id = ? AND user_id = ?",
+        broadcast_id,
+        user.id,
+    )
+
+
+@pytest.mark.both_databases
+async def test_a_failed_send_of_the_no_answer_list_is_sent_on_the_next_run_once(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    root = h.admin()
+    camat, broadcast_id = await silent_checkin(h)
+    fault = h.server.add_fault(Fault("server_error", method="sendMessage", chat_id=camat.id))
+    # The list is recorded (claimed) and the root admin's copy goes; the camat's send fails.
+    assert await send_silences(h.services, h.app.bot) == 1
+    assert lists_to(h, root) == 1 and lists_to(h, camat) == 0
+    assert fault.fired >= 1
+    assert outbox(h, broadcast_id, camat) == [(1, True, False, False)]  # waits, not given up
+    h.server.faults.rules.remove(fault)
+    # The next run sends the camat's copy, and only it; a third sends nothing.
+    assert await send_silences(h.services, h.app.bot) == 1
+    assert await send_silences(h.services, h.app.bot) == 0
+    assert (lists_to(h, root), lists_to(h, camat)) == (1, 1)
+    assert outbox(h, broadcast_id, camat) == [(2, False, True, False)]
+    rows = h.db_rows(
+        "SELECT silent_groups, recipients FROM checkin_silences WHERE broadcast_id = ?",
+        broadcast_id,
+    )
+    assert rows == [(1, 2)]
+
+
+async def test_a_list_claimed_when_the_bot_stopped_goes_out_after_the_restart_once(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    root = h.admin()
+    camat, broadcast_id = await silent_checkin(h)
+    # The bot claims the list and every copy, then stops before sending any (a crash).
+    async with h.services.sessions.begin() as session:
+        notices = await take_silence(session, broadcast_id, h.clock.now(), {root.id})
+    assert notices is not None and {n.user_id for n in notices} == {root.id, camat.id}
+    for user in (root, camat):
+        async with h.services.sessions.begin() as session:
+            assert await claim_notice(session, broadcast_id, user.id, h.clock.now()) is not None
+    # Still claimed (a send may be under way): another run leaves it alone.
+    assert await send_silences(h.services, h.app.bot) == 0
+    await h.restart()
+    await h.server.wait_until(lambda: lists_to(h, camat) == 1 and lists_to(h, root) == 1)
+    await h.server.wait_until(lambda: outbox(h, broadcast_id, camat) == [(2, False, True, False)])
+    assert await send_silences(h.services, h.app.bot) == 0
+    assert (lists_to(h, root), lists_to(h, camat)) == (1, 1)
+
+
+async def test_an_official_who_never_started_the_bot_is_given_up_not_retried(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    h.admin()
+    _, broadcast_id = await silent_checkin(h)
+    stranger = h.world.add_user("Bu Camat Baru")  # never started the bot: 403
+    async with h.services.sessions.begin() as session:
+        session.add(
+            Official(
+                user_id=stranger.id, role=OfficialRole.OPERATOR, kecamatan_code="35.73.02",
+                active=True, added_at=h.clock.now(),
+            )
+        )  # fmt: skip
+    assert await send_silences(h.services, h.app.bot) == 2  # the root admin and the camat
+    assert outbox(h, broadcast_id, stranger) == [(1, True, False, True)]
+    assert await send_silences(h.services, h.app.bot) == 0
+    assert outbox(h, broadcast_id, stranger) == [(1, True, False, True)]
