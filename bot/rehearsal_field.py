@@ -3,10 +3,11 @@
 Before the timeline starts, the city's admin official makes an operations-room group the posko
 with `/posko`. Once a check-in has opened a case (the troubled group's leader answers "Ada
 masalah" to every check-in), two leaders of one RW report the same missing ballot boxes with
-`/lapor` within minutes (the first with a TPS number and a photo, the second without): one
-case. The official then takes that case ([Saya tangani]), closes it ([Selesai] and a note
-typed as a reply) and refers the check-in's case ([Bukan kewenangan Pemkot]); the reporters
-are told each time. What the summary states is read back afterwards (bot.rehearsal_report).
+`/lapor` within minutes: the one who registered the group from his private chat (with a TPS
+number and a photo), the other in the group (without); one case. The official then takes
+that case ([Saya tangani]), closes it ([Selesai] and a note typed as a reply) and refers the
+check-in's case ([Bukan kewenangan Pemkot]); the reporters are told each time. What the
+summary states is read back afterwards (bot.rehearsal_report).
 
 The injected server errors pause while the scene plays: the bot does not retry an interactive
 reply (a leader who lost a screen would send /lapor again and resume), and the scene plays
@@ -33,7 +34,7 @@ from domain.field.cases import case_view
 from sandbox import BotApiServer
 from sandbox.world import Chat, Message, User
 
-WAIT = 20.0  # seconds for one answer of the bot (the server keeps Telegram's limits)
+WAIT = 45.0  # seconds for one answer (the server keeps Telegram's 20 a minute per group)
 LAPOR_CATEGORY = ("logistik", "belum_tiba")
 DESCRIPTIONS = (
     "Kotak suara dan surat suara untuk TPS 05 belum datang, KPPS sudah menghubungi PPS.",
@@ -52,6 +53,14 @@ class FieldCast:
     reporting: Chat
     leaders: tuple[User, User]
     troubled: Chat
+
+
+Where = Chat | User  # a group, or a user's private chat with the bot
+
+
+def _chat_arg(where: Where) -> Chat | None:
+    """How the world names a chat to write in: None for the user's own private chat."""
+    return None if isinstance(where, User) else where
 
 
 class SceneFailed(Exception):
@@ -100,15 +109,15 @@ class FieldScene:
     async def _play(self, out: TextIO) -> None:
         first, second = self.cast.leaders
         group = self.cast.reporting
-        receipt = await self._lapor(first, group, tps="05", photo=True, text=DESCRIPTIONS[0])
-        _say(out, f"  📝 /lapor {first.first_name}: {_first_line(receipt)}")
+        receipt = await self._lapor(first, first, tps="05", photo=True, text=DESCRIPTIONS[0])
+        _say(out, f"  📝 /lapor {first.first_name} (chat pribadi): {_first_line(receipt)}")
         receipt = await self._lapor(second, group, tps=None, photo=False, text=DESCRIPTIONS[1])
-        _say(out, f"  📝 /lapor {second.first_name}: {' '.join(_lines(receipt))}")
+        _say(out, f"  📝 /lapor {second.first_name} (grup): {' '.join(_lines(receipt))}")
         case_id = await self._lapor_case()
         official, posko = self.cast.official, self.cast.posko
         card = await self._card(case_id)
         await self._press(official, posko, card, POSKO.build("t", case_id))
-        await self._told(group, "ui.lapor.kabar.ditangani")
+        await self._told((first, group), "ui.lapor.kabar.ditangani")
         card = await self._card(case_id)
         await self._press(official, posko, card, POSKO.build("d", case_id))
         prompt = await self.server.wait_for_message(
@@ -116,20 +125,21 @@ class FieldScene:
             after=card.message_id,
         )  # fmt: skip
         await self._reply(official, posko, prompt, NOTE)
-        await self._told(group, "ui.lapor.kabar.tuntas")
+        await self._told((first, group), "ui.lapor.kabar.tuntas")
         _say(out, f"  ✅ posko: kasus #{case_id} ditangani lalu selesai, pelapor diberi kabar")
         troubled = await self._troubled_case()
         if troubled is None:
             raise SceneFailed("no check-in case to refer")
         card = await self._card(troubled)
         await self._press(official, posko, card, POSKO.build("r", troubled))
-        await self._told(self.cast.troubled, "ui.lapor.kabar.dirujuk")
+        await self._told((self.cast.troubled,), "ui.lapor.kabar.dirujuk")
         _say(out, f"  ↪️ posko: kasus #{troubled} (cek-in) bukan kewenangan Pemkot, dirujuk")
 
     async def _lapor(
-        self, leader: User, group: Chat, *, tps: str | None, photo: bool, text: str
+        self, leader: User, group: Where, *, tps: str | None, photo: bool, text: str
     ) -> Message:
-        """The guided /lapor in the group, every typed step a reply to the bot's question."""
+        """The guided /lapor (in the group or the leader's private chat), every typed step a
+        reply to the bot's question."""
         screen = await self._say(leader, group, "/lapor")
         screen = await self._press(
             leader, group, screen, _button(screen, FIELD_REPORT, "k", *LAPOR_CATEGORY)
@@ -141,7 +151,7 @@ class FieldScene:
         screen = await self._reply(leader, group, screen, text)
         if photo:
             last = self._last(group)
-            self.world.user_sends_photo(leader, group, _png(), reply_to=screen)
+            self.world.user_sends_photo(leader, _chat_arg(group), _png(), reply_to=screen)
             screen = await self.server.wait_for_message(group, None, WAIT, after=last)
         screen = await self._press(leader, group, screen, _button(screen, FIELD_REPORT, "next"))
         return await self._press(leader, group, screen, _button(screen, FIELD_REPORT, "ok"))
@@ -215,21 +225,21 @@ class FieldScene:
 
     # -- talking through the server ----------------------------------------------------------
 
-    def _last(self, chat: Chat) -> int:
+    def _last(self, chat: Where) -> int:
         last = self.world.last_bot_message(chat)
         return last.message_id if last else 0
 
-    async def _say(self, user: User, chat: Chat, text: str) -> Message:
+    async def _say(self, user: User, chat: Where, text: str) -> Message:
         after = self._last(chat)
-        self.world.user_sends(user, chat, text)
+        self.world.user_sends(user, _chat_arg(chat), text)
         return await self.server.wait_for_message(chat, None, WAIT, after=after)
 
-    async def _reply(self, user: User, chat: Chat, to: Message, text: str) -> Message:
+    async def _reply(self, user: User, chat: Where, to: Message, text: str) -> Message:
         after = self._last(chat)
-        self.world.user_sends(user, chat, text, reply_to=to)
+        self.world.user_sends(user, _chat_arg(chat), text, reply_to=to)
         return await self.server.wait_for_message(chat, None, WAIT, after=after)
 
-    async def _press(self, user: User, chat: Chat, message: Message, data: str) -> Message:
+    async def _press(self, user: User, chat: Where, message: Message, data: str) -> Message:
         """Press a button; the bot's next message there, or `message` once edited in place."""
         after = self._last(chat)
         before = (message.text, message.caption, message.edit_date, str(message.reply_markup))
@@ -246,11 +256,13 @@ class FieldScene:
         result: Message = await self.server.wait_until(changed, WAIT)
         return result
 
-    async def _told(self, chat: Chat, key: str) -> Message:
+    async def _told(self, chats: tuple[Where, ...], key: str) -> None:
+        """Every reporter's chat hears of the change."""
         pattern = told_pattern(self.services, key)
-        return await self.server.wait_for_message(  # type: ignore[no-any-return]
-            chat, lambda m: pattern.match(m.text or "") is not None, WAIT
-        )
+        for chat in chats:
+            await self.server.wait_for_message(
+                chat, lambda m: pattern.match(m.text or "") is not None, WAIT
+            )
 
 
 def told_pattern(services: Services, key: str) -> re.Pattern[str]:

@@ -39,13 +39,16 @@ class Town:
             if index % rt_every == 0:
                 plans.append((GroupLevel.RT, 1 + index % 7, 1 + index % 5))
             for level, rw, rt in plans:
-                leader = self.world.add_user(f"Ketua {level.value.upper()} {region.name}")
+                # Index 0 is a basic group upgraded on the way: the scene plays in 1 and 2.
+                reporting = index == 1 and level is GroupLevel.RW
+                # The reporting group's leader has started the bot: he reports in private.
+                leader = self.world.add_user(
+                    f"Ketua {level.value.upper()} {region.name}", started=reporting
+                )
                 people = [
                     self.world.add_user(f"Warga {region.name} {n + 1}") for n in range(members)
                 ]
                 admins = [leader]
-                # Index 0 is a basic group upgraded on the way: the scene plays in 1 and 2.
-                reporting = index == 1 and level is GroupLevel.RW
                 if reporting:
                     self.second_leader = self.world.add_user(f"Sekretaris RW {region.name}")
                     admins.append(self.second_leader)

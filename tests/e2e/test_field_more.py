@@ -1,5 +1,6 @@
 """Field gaps through the local Bot API server: a leader asked for two descriptions at once;
-the no-answer list sent at least once per official and never twice."""
+the no-answer list sent at least once per official and never twice; every photo of a case in
+the posko."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.checkin_jobs import send_silences
-from db.models import CheckInFollowUp, Official, OfficialRole
+from db.models import CheckInFollowUp, FieldReport, Official, OfficialRole
 from domain.checkin_silences import claim_notice, take_silence
-from sandbox import Fault, User
+from sandbox import Fault, Message, User
+from tests.e2e.field_helpers import label, make_posko, posko_group, reply, reply_photo
 from tests.e2e.harness import Harness
 from tests.e2e.test_acks import group_in_world, register
 from tests.e2e.test_checkins import KEL, asks, plug_opener, press, send_checkin
@@ -186,3 +188,48 @@ async def test_an_official_who_never_started_the_bot_is_given_up_not_retried(
     assert outbox(h, broadcast_id, stranger) == [(1, True, False, True)]
     assert await send_silences(h.services, h.app.bot) == 0
     assert outbox(h, broadcast_id, stranger) == [(1, True, False, True)]
+
+
+# -- every photo of a case in the posko ----------------------------------------------------------
+
+
+async def test_the_posko_shows_every_photo_of_a_case_as_replies_to_its_card(
+    kentongan: Harness,
+) -> None:
+    h = kentongan
+    posko = posko_group(h)
+    made = await make_posko(h, posko)
+    [first] = await h.registered_groups(1)
+    leader = first.admins()[0].user
+    start = await h.say(leader, "/lapor", first)
+    step = await h.press(leader, start, "📦 Logistik belum tiba", chat=first)
+    assert step is not None
+    step = await h.press(leader, step, label(h, "ui.lapor.tombol_lewati"), chat=first)
+    assert step is not None
+    step = await reply(h, leader, first, step, "Kotak suara belum datang, tiga foto.")
+    for _ in range(3):
+        got = await reply_photo(h, leader, first, step)
+    summary = await h.press(leader, got, label(h, "ui.lapor.tombol_lanjut"), chat=first)
+    assert summary is not None
+    done = await h.press(leader, summary, label(h, "ui.lapor.tombol_kirim"), chat=first)
+    assert done is not None and "Laporan #1 diterima" in (done.text or "")
+
+    card = await h.server.wait_for_message(posko, lambda m: bool(m.photo), after=made.message_id)
+    async with h.services.sessions() as session:
+        [report] = (await session.scalars(select(FieldReport))).all()
+    assert len(report.photos) == 3
+    assert card.photo[-1]["file_id"] == report.photos[0]  # type: ignore[index]
+
+    def replies() -> list[Message]:
+        return [m for m in h.world.bot_messages(posko) if m.reply_to is card and m.photo]
+
+    extra = await h.server.wait_until(lambda: replies() if len(replies()) == 2 else None)
+    assert [m.photo[-1]["file_id"] for m in extra] == report.photos[1:]  # type: ignore[index]
+    assert [m.caption for m in extra] == [
+        label(h, "ui.posko.foto_kasus", nomor=1, ke=2, jumlah=3),
+        label(h, "ui.posko.foto_kasus", nomor=1, ke=3, jumlah=3),
+    ]
+    # Photos are sent by file id, never uploaded or downloaded again.
+    sends = [c for c in h.server.calls_to("sendPhoto") if c.params.get("chat_id") == posko.id]
+    assert sends and all(isinstance(c.params.get("photo"), str) for c in sends), sends
+    assert not h.server.calls_to("getFile")

@@ -96,7 +96,8 @@ async def test_short_rehearsal_delivers_everything(tmp_path: Path, database: str
     # Both check-ins were answered, their no-answer lists sent after the deadline.
     assert [line.split()[0] for line in result.checkins] == ["h1-cek-logistik", "h-cek-tps-buka"]
     assert all("daftar tanpa jawaban ke" in line for line in result.checkins), result.checkins
-    # The field scene: two /lapor reports (one with a photo) of one RW within minutes are one
+    # The field scene: two /lapor reports (one with a photo, one from a private chat) of one RW
+    # within minutes are one
     # case; the posko took and closed it and referred a check-in's case; each change reached
     # the reporters' chat. Every figure is read back from the database (and the server).
     field = result.field
@@ -107,7 +108,8 @@ async def test_short_rehearsal_delivers_everything(tmp_path: Path, database: str
     assert field.reports == field.from_lapor + field.from_checkins
     assert field.grouped >= 1 and field.cases < field.reports
     assert (field.done, field.referred) == (1, 1) and field.handled >= 1
-    assert field.told == 3, printed  # ditangani and selesai to the RW group, dirujuk to the other
+    # ditangani and selesai to both reporters' chats (private, group), dirujuk to the other
+    assert field.told == 5, printed
     assert f"laporan {field.reports} (2 lewat /lapor" in printed
     # The /lapangan board, from the same domain code: the still-open check-in cases.
     assert "Papan /lapangan" in printed and field.board[0] in printed
