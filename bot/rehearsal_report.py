@@ -257,8 +257,8 @@ def print_summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
             f"kabar ke pelapor {f.told}",
         )
         say(out, "\nPapan /lapangan")
-        for line in f.board:
-            say(out, line)
+        for board_line in f.board:
+            say(out, board_line)
     say(out, "Gladi selesai: semua siaran tuntas." if result.ok else "Gladi BELUM tuntas.")
 
 

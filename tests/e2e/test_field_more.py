@@ -224,7 +224,7 @@ async def test_the_posko_shows_every_photo_of_a_case_as_replies_to_its_card(
         return [m for m in h.world.bot_messages(posko) if m.reply_to is card and m.photo]
 
     extra = await h.server.wait_until(lambda: replies() if len(replies()) == 2 else None)
-    assert [m.photo[-1]["file_id"] for m in extra] == report.photos[1:]  # type: ignore[index]
+    assert [m.photo[-1]["file_id"] for m in extra] == report.photos[1:]
     assert [m.caption for m in extra] == [
         label(h, "ui.posko.foto_kasus", nomor=1, ke=2, jumlah=3),
         label(h, "ui.posko.foto_kasus", nomor=1, ke=3, jumlah=3),
