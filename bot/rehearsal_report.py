@@ -15,6 +15,7 @@ from db.models import (
     CaseStatus,
     CheckInFollowUp,
     CheckInSilence,
+    CheckInSilenceNotice,
     Delivery,
     FieldCase,
     FieldReport,
@@ -107,9 +108,18 @@ async def read_checkins(sessions: Any, agenda: str) -> list[str]:
                 )
             )
             silence = await session.get(CheckInSilence, broadcast.id)
+            delivered = await session.scalar(
+                select(func.count())
+                .select_from(CheckInSilenceNotice)
+                .where(
+                    CheckInSilenceNotice.broadcast_id == broadcast.id,
+                    CheckInSilenceNotice.sent_at.is_not(None),
+                )
+            )
             answers = ", ".join(f"{label} {n}" for label, n in totals.answers)
             listed = (
-                f"; daftar tanpa jawaban ke {silence.recipients} petugas"
+                f"; daftar tanpa jawaban ke {silence.recipients} petugas "
+                f"(terkirim {delivered or 0})"
                 if silence is not None
                 else "; batas jawaban belum lewat"
             )
