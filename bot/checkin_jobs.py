@@ -2,8 +2,10 @@
 
 One job per check-in waits for its deadline on the replaceable clock (rebuilt from the database
 at start); a repeating job catches any the bot was down for or that were made since. The list
-is claimed and recorded in the database before it is sent (domain.checkin_silences.take_silence), so
-each check-in's list goes out once, whichever job gets there first.
+is claimed and recorded in the database, one outbox row per official, before it is sent
+(domain.checkin_silences.take_silence); each row is marked sent after Telegram took it. A crash
+or a failed send in between leaves the row to the next run, so every official gets their list
+at least once, and a row already sent is never sent again.
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ import logging
 import math
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from telegram.error import TelegramError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.context import BotContext
 from bot.services import Services
-from domain.checkin_silences import SilenceNotice, due_silences, take_silence, upcoming_deadlines
+from domain.checkin_silences import (
+    SilenceNotice,
+    claim_notice,
+    due_silences,
+    notice_failed,
+    notice_sent,
+    release_claims,
+    take_silence,
+    unsent_notices,
+    upcoming_deadlines,
+)
 from messages.library import default_library
 from messages.render import render
 
@@ -82,11 +94,11 @@ def silence_text(services: Services, notice: SilenceNotice) -> str:
 
 
 async def send_silences(services: Services, bot: Any) -> int:
-    """List every check-in past its deadline not listed yet; how many messages went out."""
+    """List every check-in past its deadline not listed yet, then send every official's list
+    still in the outbox; how many messages went out."""
     now = services.clock.now()
     async with services.sessions() as session:
         due = await due_silences(session, now)
-    sent = 0
     for broadcast_id in due:
         try:
             async with services.sessions.begin() as session:
@@ -95,26 +107,58 @@ async def send_silences(services: Services, bot: Any) -> int:
                 )
         except IntegrityError:  # the other job claimed it at the same moment
             continue
-        for notice in notices or []:
-            try:
-                await bot.send_message(notice.user_id, silence_text(services, notice))
-                sent += 1
-            except TelegramError as exc:  # an official who never started the bot, or blocked it
-                log.warning(
-                    "no-answer list of check-in %s not sent to %s: %s",
-                    broadcast_id,
-                    notice.user_id,
-                    exc,
-                )
         if notices is not None:
-            log.info(
-                "check-in %s: no-answer list sent to %d official(s)", broadcast_id, len(notices)
-            )
+            log.info("check-in %s: no-answer list for %d official(s)", broadcast_id, len(notices))
+    return await _drain(services, bot)
+
+
+async def _drain(services: Services, bot: Any) -> int:
+    now = services.clock.now()
+    async with services.sessions() as session:
+        waiting = await unsent_notices(session, now)
+    sent = 0
+    for broadcast_id, user_id in waiting:
+        try:
+            async with services.sessions.begin() as session:
+                notice = await claim_notice(session, broadcast_id, user_id, now)
+        except OperationalError as exc:  # a concurrent run holds the database: next run
+            log.info("no-answer list %s/%s not claimed: %s", broadcast_id, user_id, exc)
+            continue
+        if notice is None:
+            continue
+        try:
+            await bot.send_message(notice.user_id, silence_text(services, notice))
+        except TelegramError as exc:
+            # Forbidden (never started the bot, blocked it), chat not found: for good.
+            permanent = isinstance(exc, Forbidden | BadRequest)
+            async with services.sessions.begin() as session:
+                gave_up = await notice_failed(
+                    session, broadcast_id, user_id, services.clock.now(), str(exc),
+                    permanent=permanent,
+                )  # fmt: skip
+            log.warning(
+                "no-answer list of check-in %s not sent to %s (%s): %s",
+                broadcast_id, user_id, "given up" if gave_up else "retried later", exc,
+            )  # fmt: skip
+            continue
+        async with services.sessions.begin() as session:
+            await notice_sent(session, broadcast_id, user_id, services.clock.now())
+        sent += 1
     return sent
 
 
 async def _run(context: BotContext) -> None:
     await send_silences(context.services, context.bot)
+
+
+async def _resume(context: BotContext) -> None:
+    """Right after start: the lists a crash left claimed or unsent go out now."""
+    services = context.services
+    async with services.sessions.begin() as session:
+        released = await release_claims(session)
+    sent = await _drain(services, context.bot)
+    if released or sent:
+        log.info("check-ins: %d no-answer list(s) resumed after a restart", sent)
 
 
 async def schedule_deadlines(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
@@ -147,6 +191,7 @@ async def start_checkin_jobs(application: Application[Any, Any, Any, Any, Any, A
     count = await schedule_deadlines(application)
     job_queue = application.job_queue
     assert job_queue is not None
+    job_queue.run_once(_resume, when=0, name="checkin-silences-resume")
     job_queue.run_repeating(
         _run,
         interval=CATCH_UP,

@@ -25,12 +25,14 @@ from bot.agenda_cli import AGENDAS_DIR
 from bot.app import build_application
 from bot.checkin_jobs import schedule_deadlines
 from bot.jobs import rebuild_jobs
+from bot.rehearsal_field import FieldScene, SceneFailed
 from bot.rehearsal_report import (
     DONE,
     RehearsalResult,
     line_text,
     print_summary,
     read_checkins,
+    read_field,
     read_lines,
     say,
 )
@@ -104,6 +106,8 @@ async def rehearse(
                 services = app.bot_data.services
                 assert services is not None
                 rows = town.build(options.rt_every, options.members)
+                # The field scene plays with the election's check-ins, not with other agendas.
+                cast = town.field_cast() if playing == profile.key else None
                 now = clock.now()
                 async with services.sessions.begin() as session:
                     for row in rows:
@@ -122,6 +126,10 @@ async def rehearse(
                                 **official, role=OfficialRole.OPERATOR, active=True, added_at=now
                             )
                         )
+                    if cast is not None:
+                        session.add(
+                            Official(**cast[1], role=OfficialRole.ADMIN, active=True, added_at=now)
+                        )
                 async with services.sessions.begin() as session:
                     # Only the agenda being played runs; the others wait (a scratch database).
                     for other in (await session.scalars(select(AgendaRow.name))).all():
@@ -135,9 +143,16 @@ async def rehearse(
                     f"siaran, server Bot API lokal {server.api_url.rsplit('/', 1)[0]}",
                 )
                 say(out, "Batas Telegram aktif (30 pesan/detik, 20/menit per grup).\n")
-                presses = await _drive(app, server, town, clock, options, out, profile.tz, playing)
+                scene = None
+                if cast is not None:
+                    scene = FieldScene(server, services, cast[0])
+                    await scene.open_posko(out)
+                presses = await _drive(
+                    app, server, town, clock, options, out, profile.tz, playing, scene
+                )
                 lines = await read_lines(services.sessions, playing)
                 checkins = await read_checkins(services.sessions, playing)
+                field = await read_field(services, server.world) if scene is not None else None
         calls = server.calls
         result = RehearsalResult(
             groups=len(rows),
@@ -147,6 +162,7 @@ async def rehearse(
             server_errors=sum(1 for c in calls if c.status >= 500),
             presses=presses,
             checkins=checkins,
+            field=field,
         )
     print_summary(out, result, profile.tz)
     return result
@@ -167,6 +183,7 @@ async def _drive(
     out: TextIO,
     tz: Any,
     agenda: str,
+    scene: FieldScene | None = None,
 ) -> int:
     services = app.bot_data.services
     seen: set[tuple[int, int]] = set()
@@ -189,6 +206,12 @@ async def _drive(
                 say(out, line_text(line, tz))
                 last_progress = time.monotonic()
         presses += town.press_some(seen, options.ack_probability)
+        if scene is not None and not scene.played and await scene.ready():
+            # Played inline: the clock does not jump while two leaders report and the posko acts.
+            try:
+                await scene.play(out)
+            except (SceneFailed, TimeoutError, LookupError) as exc:
+                say(out, f"  ⚠ adegan lapangan gagal: {exc}")
         now = clock.now()
         election_day_local = now.astimezone(tz)
         # Trouble on the way, as on a real voting week.

@@ -12,13 +12,23 @@ from db.models import (
     Acknowledgement,
     Broadcast,
     BroadcastStatus,
+    CaseStatus,
     CheckInFollowUp,
     CheckInSilence,
+    CheckInSilenceNotice,
     Delivery,
+    FieldCase,
+    FieldReport,
 )
 from domain.broadcasts import STATUS_LABEL
 from domain.checkin_counts import checkin_broadcasts, checkin_totals
+from domain.field.board import board_text, field_board
+from domain.reports import scope_name
 from messages.context import format_day
+from messages.telegram_html import visible_text
+
+# What a reporter hears of a change to their case (bot.field_posting.tell_reporters).
+TOLD_KEYS = ("ui.lapor.kabar.ditangani", "ui.lapor.kabar.tuntas", "ui.lapor.kabar.dirujuk")
 
 DONE = (BroadcastStatus.DONE, BroadcastStatus.SKIPPED, BroadcastStatus.CANCELLED)
 
@@ -35,6 +45,25 @@ class BroadcastLine:
 
 
 @dataclass
+class FieldSummary:
+    """The field reports and the posko as the database has them at the end (and what the
+    server delivered to the reporters' chats), with the /lapangan board's text."""
+
+    reports: int
+    from_lapor: int
+    from_checkins: int
+    with_photo: int
+    lapor_cases: int  # distinct cases the /lapor reports are in
+    cases: int
+    grouped: int  # cases holding more than one report
+    handled: int  # taken by an official (still ditangani, or selesai)
+    done: int
+    referred: int
+    told: int  # news of a change delivered to a reporter's chat
+    board: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RehearsalResult:
     groups: int
     lines: list[BroadcastLine]
@@ -44,6 +73,7 @@ class RehearsalResult:
     presses: int
     # One line per check-in: the leaders' answers, the silent groups, reports opened.
     checkins: list[str] = field(default_factory=list)
+    field: FieldSummary | None = None
 
     @property
     def delivered(self) -> int:
@@ -78,9 +108,18 @@ async def read_checkins(sessions: Any, agenda: str) -> list[str]:
                 )
             )
             silence = await session.get(CheckInSilence, broadcast.id)
+            delivered = await session.scalar(
+                select(func.count())
+                .select_from(CheckInSilenceNotice)
+                .where(
+                    CheckInSilenceNotice.broadcast_id == broadcast.id,
+                    CheckInSilenceNotice.sent_at.is_not(None),
+                )
+            )
             answers = ", ".join(f"{label} {n}" for label, n in totals.answers)
             listed = (
-                f"; daftar tanpa jawaban ke {silence.recipients} petugas"
+                f"; daftar tanpa jawaban ke {silence.recipients} petugas "
+                f"(terkirim {delivered or 0})"
                 if silence is not None
                 else "; batas jawaban belum lewat"
             )
@@ -90,6 +129,41 @@ async def read_checkins(sessions: Any, agenda: str) -> list[str]:
                 f"laporan {reports or 0} ({described or 0} berisi uraian){listed}"
             )
     return lines
+
+
+async def read_field(services: Any, world: Any) -> FieldSummary:
+    """The closing summary's field numbers, counted in the database, and the board built by the
+    same domain code as /lapangan (city-wide)."""
+    from bot.rehearsal_field import told_pattern
+
+    now = services.clock.now()
+    async with services.sessions() as session:
+        reports = (await session.scalars(select(FieldReport))).all()
+        statuses = (await session.execute(select(FieldCase.status, FieldCase.report_count))).all()
+        board = await field_board(session, None, now)
+        scope = await scope_name(session, None)
+    patterns = [told_pattern(services, key) for key in TOLD_KEYS]
+    told = 0
+    for chat_id in {r.source_chat_id for r in reports if r.source_chat_id is not None}:
+        chat = world.find_chat(chat_id)
+        if chat is not None:
+            told += sum(
+                1 for m in world.bot_messages(chat) if any(p.match(m.text or "") for p in patterns)
+            )
+    return FieldSummary(
+        reports=len(reports),
+        from_lapor=sum(1 for r in reports if r.source == "lapor"),
+        from_checkins=sum(1 for r in reports if r.source.startswith("checkin:")),
+        with_photo=sum(1 for r in reports if r.photos),
+        lapor_cases=len({r.case_id for r in reports if r.source == "lapor"}),
+        cases=len(statuses),
+        grouped=sum(1 for _, count in statuses if count > 1),
+        handled=sum(1 for s, _ in statuses if s in (CaseStatus.HANDLING, CaseStatus.DONE)),
+        done=sum(1 for s, _ in statuses if s is CaseStatus.DONE),
+        referred=sum(1 for s, _ in statuses if s is CaseStatus.REFERRED),
+        told=told,
+        board=visible_text(board_text(board, services.profile, scope)).splitlines(),
+    )
 
 
 async def read_lines(sessions: Any, agenda: str) -> list[BroadcastLine]:
@@ -182,6 +256,19 @@ def print_summary(out: TextIO, result: RehearsalResult, tz: Any) -> None:
         say(out, "\nCek-in (jawaban ketua RT/RW)")
         for checkin in result.checkins:
             say(out, checkin)
+    if result.field is not None:
+        f = result.field
+        say(out, "\nLaporan lapangan dan posko (dari basis data)")
+        say(
+            out,
+            f"laporan {f.reports} ({f.from_lapor} lewat /lapor, {f.with_photo} berfoto; "
+            f"{f.from_checkins} dari cek-in); kasus {f.cases}, {f.grouped} menggabungkan "
+            f"beberapa laporan; ditangani {f.handled} (selesai {f.done}); dirujuk {f.referred}; "
+            f"kabar ke pelapor {f.told}",
+        )
+        say(out, "\nPapan /lapangan")
+        for board_line in f.board:
+            say(out, board_line)
     say(out, "Gladi selesai: semua siaran tuntas." if result.ok else "Gladi BELUM tuntas.")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 from typing import Any, Literal
 
-from bot.ui.callbacks import CHECKIN
+from bot.rehearsal_field import FieldCast
+from bot.ui.callbacks import ACK, CHECKIN
 from db.models import GroupLevel
 from domain.regions import read_regions
 from sandbox.world import Chat, Member, User, World
@@ -24,6 +25,11 @@ class Town:
         self.members: dict[int, list[User]] = {}
         self.checkin_answers = 0
         self.descriptions = 0
+        # The field scene's groups (bot.rehearsal_field): two leaders of one RW group who
+        # /lapor, and a group whose leader answers every check-in with "Ada masalah".
+        self.reporting: Chat | None = None
+        self.second_leader: User | None = None
+        self.troubled: Chat | None = None
 
     def build(self, rt_every: int, members: int) -> list[dict[str, Any]]:
         """One RW group in every kelurahan, an RT group in every `rt_every`-th; as rows."""
@@ -33,18 +39,31 @@ class Town:
             if index % rt_every == 0:
                 plans.append((GroupLevel.RT, 1 + index % 7, 1 + index % 5))
             for level, rw, rt in plans:
-                leader = self.world.add_user(f"Ketua {level.value.upper()} {region.name}")
+                # Index 0 is a basic group upgraded on the way: the scene plays in 1 and 2.
+                reporting = index == 1 and level is GroupLevel.RW
+                # The reporting group's leader has started the bot: he reports in private.
+                leader = self.world.add_user(
+                    f"Ketua {level.value.upper()} {region.name}", started=reporting
+                )
                 people = [
                     self.world.add_user(f"Warga {region.name} {n + 1}") for n in range(members)
                 ]
+                admins = [leader]
+                if reporting:
+                    self.second_leader = self.world.add_user(f"Sekretaris RW {region.name}")
+                    admins.append(self.second_leader)
                 # A few basic groups, so one can be upgraded to a supergroup on the way.
                 kind: Literal["group", "supergroup"] = "group" if index % 10 == 0 else "supergroup"
                 title = f"{level.value.upper()} {rw:02d}" + (f" RT {rt:02d}" if rt else "")
                 chat = self.world.add_group(
-                    f"{title} {region.name}", kind, admins=[leader], members=people
+                    f"{title} {region.name}", kind, admins=admins, members=people
                 )
                 chat.bot_member = Member(self.world.bot, "member")
                 self.groups.append(chat)
+                if reporting:
+                    self.reporting = chat
+                elif index == 2 and level is GroupLevel.RW:
+                    self.troubled = chat
                 self.members[chat.id] = [leader, *people]
                 rows.append(
                     {
@@ -72,6 +91,18 @@ class Town:
             rows.append({"user_id": user.id, "kecamatan_code": region.kecamatan_code})
         return rows
 
+    def field_cast(self) -> tuple[FieldCast, dict[str, Any]] | None:
+        """The scene's cast, with the posko's admin official (city-wide) as an officials row."""
+        if self.reporting is None or self.second_leader is None or self.troubled is None:
+            return None
+        official = self.world.add_user("Bagian Pemerintahan Pemkot", started=True)
+        posko = self.world.add_group("Posko Pilkada Pemkot Malang", "supergroup", admins=[official])
+        posko.bot_member = Member(self.world.bot, "member")
+        leader = self.members[self.reporting.id][0]
+        leaders = (leader, self.second_leader)
+        cast = FieldCast(official, posko, self.reporting, leaders, self.troubled)
+        return cast, {"user_id": official.id, "name": official.first_name, "kecamatan_code": None}
+
     def press_some(self, seen: set[tuple[int, int]], probability: float) -> int:
         """Residents read new reminders; some press "Sudah dibaca"; leaders answer check-ins."""
         presses = 0
@@ -95,6 +126,8 @@ class Town:
                 if CHECKIN.parse(str(data)) is not None:
                     presses += self._answer_checkin(chat, message)
                     continue
+                if ACK.parse(str(data)) is None:
+                    continue  # a leader's own flow (/lapor): played by the field scene
                 for person in self.members.get(chat.id, []):
                     if self.rng.random() < probability:
                         try:
@@ -109,11 +142,11 @@ class Town:
         people = self.members.get(chat.id, [])
         buttons = [str(b["callback_data"]) for b in message.buttons()]
         roll = self.rng.random()
-        if not people or roll < 0.12:
+        if not people or (roll < 0.12 and chat is not self.troubled):
             return 0  # a leader who never answers: the no-answer list names this group
         # Mostly the first answer (all is well); a few "Belum" / "Ada masalah".
         choice = buttons[0]
-        if roll > 0.94:
+        if chat is self.troubled or roll > 0.94:
             choice = buttons[-1]
         elif roll > 0.88 and len(buttons) > 2:
             choice = buttons[1]

@@ -668,3 +668,22 @@ class CheckInSilence(Base):
     silent_groups: Mapped[int] = mapped_column(Integer, default=0)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckInSilenceNotice(Base):
+    """One official's copy of a check-in's no-answer list: recorded with the claim, marked sent
+    only after Telegram took it (migration 0012). A crash in between sends it on the next run;
+    a sent one is never sent again; a chat that refuses it for good is given up (`failed_at`)."""
+
+    __tablename__ = "checkin_silence_notices"
+
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

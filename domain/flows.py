@@ -130,6 +130,20 @@ async def current(
     return Lookup(Found.EXPIRED if flow.expired(now) else Found.CURRENT, flow)
 
 
+async def of_user(session: AsyncSession, kind: FlowKind, user_id: int, now: datetime) -> list[Flow]:
+    """Every unexpired flow of this kind the user has open, in any chat (oldest first)."""
+    rows = await session.scalars(
+        select(FlowState)
+        .where(
+            FlowState.kind == kind.value,
+            FlowState.user_id == user_id,
+            FlowState.expires_at > now,
+        )
+        .order_by(FlowState.id)
+    )
+    return [_flow(row) for row in rows.all()]
+
+
 async def find(
     session: AsyncSession, kind: FlowKind, chat_id: int, user_id: int, token: str, now: datetime
 ) -> Lookup:

@@ -3,15 +3,19 @@
 A press is kept (domain.checkins), answered with a short confirmation, and, when its answer
 opens a report ("Ada masalah", "Belum" after the deadline), the leader is asked in the group for
 a description: a reply to that message, or a private message to the bot, within the flow's
-time (domain.flows). Whether the presser leads the group comes from getChatAdministrators,
-cached per chat as for the ack button.
+time (domain.flows). Asks wait side by side (one flow per group and leader, a list of asks):
+a reply answers its own ask, a private message the oldest one still waiting. Whether the
+presser leads the group comes from getChatAdministrators, cached per chat as for the ack button.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -40,9 +44,12 @@ from domain.checkins import (
     add_description,
     record_answer,
 )
-from domain.flows import FlowKind, Found
+from domain.flows import Flow, FlowKind, Found
+from domain.groups import group_by_chat
 
 log = logging.getLogger(__name__)
+
+DESCRIPTION = FlowKind.CHECKIN_DESCRIPTION
 
 _ANSWERED = {
     Outcome.RECORDED: "checkin.tombol.tercatat",
@@ -104,17 +111,12 @@ class CheckIns:
     ) -> None:
         assert result.followup is not None
         services = context.services
+        followup = result.followup.id
         # The flow first: a leader quick enough to write before the ask has gone out is heard.
+        # One flow per group and leader, each ask appended: a second ask (another check-in, or
+        # the same leader's other group) never replaces one still waiting for its description.
         async with services.sessions.begin() as session:
-            flow = await flows.start(
-                session,
-                FlowKind.CHECKIN_DESCRIPTION,
-                user_id,
-                user_id,
-                services.clock.now(),
-                step="uraian",
-                data={"followup": result.followup.id, "chat": checkin.chat.id},
-            )
+            await _add_pending(session, checkin.chat.id, user_id, followup, services.clock.now())
         try:
             ask = await checkin.reply_text(
                 text(context, "checkin.minta_uraian", nama=name or "", jawaban=result.label)
@@ -123,12 +125,11 @@ class CheckIns:
             log.info("asking for a check-in description failed: %s", exc)
             return
         async with services.sessions.begin() as session:
-            await flows.advance(
-                session, flow, services.clock.now(), step="uraian", data={"ask": ask.message_id}
-            )
+            await _set_ask(session, checkin.chat.id, user_id, followup, ask.message_id, services)
 
     async def on_text(self, update: Update, context: BotContext) -> None:
-        """A leader's description: a reply to the bot's ask in the group, or a private message."""
+        """A leader's description: a reply to the bot's ask in the group, or a private message
+        (which fills the oldest ask still waiting, in whichever group it was asked)."""
         message = update.effective_message
         user = update.effective_user
         if message is None or user is None or not message.text:
@@ -136,31 +137,112 @@ class CheckIns:
         services = context.services
         now = services.clock.now()
         async with services.sessions() as session:
-            lookup = await flows.current(
-                session, FlowKind.CHECKIN_DESCRIPTION, user.id, user.id, now
-            )
-        flow = lookup.flow
-        if lookup.found is not Found.CURRENT or flow is None:
-            return
-        if message.chat.type != ChatType.PRIVATE:
+            waiting = await _waiting(session, user.id, now)
+        if message.chat.type == ChatType.PRIVATE:
+            chosen = waiting[0] if waiting else None
+        else:
             reply = message.reply_to_message
-            if (
-                message.chat.id != flow.data.get("chat")
-                or reply is None
-                or reply.message_id != flow.data.get("ask")
-            ):
-                return
+            chosen = next(
+                (
+                    w
+                    for w in waiting
+                    if w.chat_id == message.chat.id
+                    and reply is not None
+                    and w.ask == reply.message_id
+                ),
+                None,
+            )
+        if chosen is None:
+            return
         try:
             async with services.sessions.begin() as session:
-                await add_description(
-                    session, int(flow.data["followup"]), message.text, now, self.opener
-                )
-                await flows.end(session, FlowKind.CHECKIN_DESCRIPTION, user.id, user.id)
+                await add_description(session, chosen.followup, message.text, now, self.opener)
+                await _drop_pending(session, chosen, now)
         except DescriptionProblem as problem:
             await message.reply_text(text(context, problem.key, **problem.params))
             raise ApplicationHandlerStop from None
-        await message.reply_text(text(context, "checkin.uraian_diterima"))
+        rest = [w for w in waiting if w is not chosen]
+        if message.chat.type == ChatType.PRIVATE and rest:
+            body = text(context, "checkin.uraian_untuk_grup", grup=chosen.title)
+            body += "\n" + text(
+                context, "checkin.uraian_masih_ada", jumlah=len(rest), grup=rest[0].title
+            )
+        else:
+            body = text(context, "checkin.uraian_diterima")
+        await message.reply_text(body)
         raise ApplicationHandlerStop
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """One ask still waiting for its description: the group's chat, the follow-up, the ask."""
+
+    flow: Flow
+    chat_id: int
+    followup: int
+    ask: int | None
+    title: str
+
+
+def _pending(flow: Flow) -> list[dict[str, Any]]:
+    if "pending" in flow.data:
+        return [dict(p) for p in flow.data["pending"]]
+    if "followup" in flow.data:  # a flow from before asks were kept per group: one ask
+        return [{"followup": flow.data["followup"], "ask": flow.data.get("ask")}]
+    return []
+
+
+def _group_chat(flow: Flow) -> int:
+    # Older flows were the leader's own (chat = user) and named the group in their data.
+    return (
+        int(flow.data.get("chat", flow.chat_id)) if flow.chat_id == flow.user_id else flow.chat_id
+    )
+
+
+async def _add_pending(
+    session: AsyncSession, chat_id: int, user_id: int, followup: int, now: datetime
+) -> None:
+    lookup = await flows.current(session, DESCRIPTION, chat_id, user_id, now)
+    if lookup.found is Found.CURRENT and lookup.flow is not None:
+        pending = [*_pending(lookup.flow), {"followup": followup, "ask": None}]
+        await flows.advance(session, lookup.flow, now, step="uraian", data={"pending": pending})
+        return
+    await flows.start(
+        session, DESCRIPTION, chat_id, user_id, now, step="uraian",
+        data={"pending": [{"followup": followup, "ask": None}]},
+    )  # fmt: skip
+
+
+async def _set_ask(
+    session: AsyncSession, chat_id: int, user_id: int, followup: int, ask: int, services: Any
+) -> None:
+    now = services.clock.now()
+    lookup = await flows.current(session, DESCRIPTION, chat_id, user_id, now)
+    if lookup.flow is None:  # described before the ask's id was saved
+        return
+    pending = [{**p, "ask": ask} if p["followup"] == followup else p for p in _pending(lookup.flow)]
+    await flows.advance(session, lookup.flow, now, step="uraian", data={"pending": pending})
+
+
+async def _waiting(session: AsyncSession, user_id: int, now: datetime) -> list[_Waiting]:
+    """Every ask waiting for this leader's description, the oldest first."""
+    found: list[_Waiting] = []
+    for flow in await flows.of_user(session, DESCRIPTION, user_id, now):
+        chat_id = _group_chat(flow)
+        group = await group_by_chat(session, chat_id)
+        title = (group.title if group is not None else None) or str(chat_id)
+        for p in _pending(flow):
+            found.append(_Waiting(flow, chat_id, int(p["followup"]), p.get("ask"), title))
+    return sorted(found, key=lambda w: w.followup)
+
+
+async def _drop_pending(session: AsyncSession, done: _Waiting, now: datetime) -> None:
+    flow = done.flow
+    rest = [p for p in _pending(flow) if int(p["followup"]) != done.followup]
+    if rest:
+        await flows.advance(session, flow, now, step="uraian", data={"pending": rest})
+    else:
+        await flows.end(session, DESCRIPTION, flow.chat_id, flow.user_id)
 
 
 # Typed input runs in groups below 0, one handler per group: /lapor's steps are -4, the posko's

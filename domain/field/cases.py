@@ -129,7 +129,7 @@ async def events_of(session: AsyncSession, case_id: int) -> list[FieldCaseEvent]
 
 @dataclass(frozen=True)
 class CaseView:
-    """What the posko shows of a case: its first report's words and photo, and its state."""
+    """What the posko shows of a case: its first report's words, its photos, and its state."""
 
     id: int
     status: CaseStatus
@@ -150,6 +150,7 @@ class CaseView:
     posko_chat_id: int | None
     posko_message_id: int | None
     posko_digest: bool
+    photos: tuple[str, ...] = ()  # every photo of every report, oldest first (file ids)
 
     @property
     def open(self) -> bool:
@@ -195,4 +196,5 @@ async def case_view(session: AsyncSession, case_id: int) -> CaseView | None:
         posko_chat_id=case.posko_chat_id,
         posko_message_id=case.posko_message_id,
         posko_digest=case.posko_digest,
+        photos=tuple(photos),
     )
