@@ -12,13 +12,11 @@ Buttons: callbacks.FIELD_REPORT, `lp:<token>:<step>[:<value>…]`: g <group>, k 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import Chat, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -32,6 +30,7 @@ from bot.field_posting import post_soon, redraw_card
 from bot.ui import callbacks
 from bot.ui.callbacks import FIELD_REPORT, refuse
 from bot.ui.guards import ANY_ADMIN, anonymous_admin, is_admin
+from bot.ui.typed_input import TypedFlow
 from bot.ui.views import Rows, edit_or_reply, keyboard, local_time, text
 from db.models import Group
 from domain import flows
@@ -41,10 +40,7 @@ from domain.field.reports import MAX_DESCRIPTION, MAX_PHOTOS, Refusal, ReportRef
 from domain.flows import Flow, FlowKind, Found
 from domain.groups import group_by_chat
 
-log = logging.getLogger(__name__)
-
 KIND = FlowKind.FIELD_REPORT
-TYPED_STEPS = ("tps", "isi", "foto")
 
 
 def _data(flow: Flow, *parts: object) -> str:
@@ -411,51 +407,22 @@ _REFUSAL = {
 # -- typed input, photos, locations ------------------------------------------------------------
 
 
-async def lapor_typed(update: Update, context: BotContext) -> None:
-    """A message while a report waits for typed input: the TPS number, the description, a
-    photo or a location. Not ours (no such flow, another step): left to the next handlers."""
-    message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None:
-        return
-    reporter = _reporter_key(message)
-    if reporter is None:
-        return
-    services = context.services
-    async with services.sessions() as session:
-        lookup = await flows.current(session, KIND, chat.id, reporter, services.clock.now())
-    flow = lookup.flow
-    if flow is None or flow.step not in TYPED_STEPS:
-        return
+async def _typed_tps(update: Update, context: BotContext, flow: Flow, message: Message) -> None:
     try:
-        if lookup.found is Found.EXPIRED:
-            await _end(context, flow)
-            await message.reply_text(text(context, "ui.lapor.kedaluwarsa"))
-        else:
-            await _typed_step(update, context, flow, message)
-    except Exception:
-        log.exception("typed /lapor input failed")
-        await message.reply_text(text(context, "ui.galat.maaf"))
-    raise ApplicationHandlerStop
+        if message.text is None:  # a photo or file while the number is awaited
+            raise ReportRefused(Refusal.BAD_TPS)
+        number = reports.normalise_tps(message.text)
+    except ReportRefused:
+        await message.reply_text(text(context, "ui.lapor.tps_salah"))
+        return
+    flow = await _save(context, flow, "isi", tps=number)
+    await _ask_description(update, context, flow)
 
 
-async def _typed_step(update: Update, context: BotContext, flow: Flow, message: Message) -> None:
-    if flow.step == "foto":
-        await _attachment(update, context, flow, message)
-        return
-    if message.text is None:  # a photo or file while a text is awaited
-        key = "ui.lapor.tps_salah" if flow.step == "tps" else "ui.lapor.isi_kosong"
-        await message.reply_text(text(context, key))
-        return
-    if flow.step == "tps":
-        try:
-            number = reports.normalise_tps(message.text)
-        except ReportRefused:
-            await message.reply_text(text(context, "ui.lapor.tps_salah"))
-            return
-        flow = await _save(context, flow, "isi", tps=number)
-        await _ask_description(update, context, flow)
-        return
-    body = message.text.strip()
+async def _typed_description(
+    update: Update, context: BotContext, flow: Flow, message: Message
+) -> None:
+    body = (message.text or "").strip()  # a photo or file while a text is awaited: empty
     if not body:
         await message.reply_text(text(context, "ui.lapor.isi_kosong"))
         return
@@ -489,6 +456,19 @@ async def _attachment(update: Update, context: BotContext, flow: Flow, message: 
     else:  # a document, a video, a voice note, a sticker: not a photo
         body = text(context, "ui.lapor.bukan_foto")
     await message.reply_text(body, reply_markup=_photo_buttons(context, flow))
+
+
+# A message while a report waits for typed input: the TPS number, the description, a photo
+# or a location. Not ours (no such flow, another step): left to the next handlers.
+TYPED = TypedFlow(
+    KIND,
+    {"tps": _typed_tps, "isi": _typed_description, "foto": _attachment},
+    expired="ui.lapor.kedaluwarsa",
+    failed="ui.galat.maaf",
+    what="/lapor",
+    who=_reporter_key,
+)
+lapor_typed = TYPED.take
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

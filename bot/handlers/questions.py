@@ -17,7 +17,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,6 +28,7 @@ from bot.context import BotContext
 from bot.handlers.residents import flood_limited, menu_markup, send_answer
 from bot.question_notices import notify_officials
 from bot.ui import callbacks
+from bot.ui.typed_input import consume
 from domain import places
 from domain import questions as inbox_domain
 from domain.answers import answer
@@ -275,12 +275,8 @@ async def answer_typed(update: Update, context: BotContext) -> None:
     question_id = context.user_data.get(ANSWERING)
     if not isinstance(question_id, int):
         return  # not ours
-    try:
-        await _answer_step(context, message, user.id, question_id)
-    except Exception:
-        log.exception("answering a resident's question failed")
-        await message.reply_text(_render(context, "pertanyaan.gagal_simpan"))
-    raise ApplicationHandlerStop
+    step = _answer_step(context, message, user.id, question_id)
+    await consume(message, context, step, failed="pertanyaan.gagal_simpan", what="question answer")
 
 
 async def _answer_step(
