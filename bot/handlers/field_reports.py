@@ -248,10 +248,9 @@ async def lapor_button(update: Update, context: BotContext) -> None:
     """Every /lapor button."""
     query = update.callback_query
     assert query is not None
-    press = FIELD_REPORT.parse(query.data)
     chat = update.effective_chat
+    press = await FIELD_REPORT.parse_or_refuse(update, context, valid=chat is not None)
     if press is None or chat is None:
-        await refuse(update, context, FIELD_REPORT.unknown)
         return
     services = context.services
     presser = query.from_user.id

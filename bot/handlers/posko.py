@@ -121,10 +121,9 @@ async def posko_button(update: Update, context: BotContext) -> None:
     """Every button on a case: in the posko, in a digest, in an escalation."""
     query = update.callback_query
     assert query is not None
-    press = POSKO.parse(query.data)
     chat = update.effective_chat
+    press = await POSKO.parse_or_refuse(update, context, valid=chat is not None)
     if press is None or chat is None:
-        await refuse(update, context, POSKO.unknown)
         return
     services = context.services
     now = services.clock.now()

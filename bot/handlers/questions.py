@@ -96,9 +96,10 @@ async def resident_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     user = update.effective_user
-    press = callbacks.QUESTION.parse(query.data)
-    if user is None or press is None:
-        await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
+    press = await callbacks.QUESTION.parse_or_refuse(
+        update, context, valid=user is not None, alert=False
+    )
+    if press is None or user is None:
         return
     step, question_id, args = press["step"], press.number("question"), press.args
     services = context.services
@@ -229,10 +230,10 @@ async def question_button(update: Update, context: BotContext) -> None:
     """Every q: press: an official's "Jawab" (q:a) or a resident forwarding a draft."""
     query = update.callback_query
     assert query is not None
-    press = callbacks.QUESTION.parse(query.data)
+    press = await callbacks.QUESTION.parse_or_refuse(update, context)
     if press is None:
-        await callbacks.refuse(update, context, callbacks.QUESTION.unknown)
-    elif press["step"] == "a" and not press.args:
+        return
+    if press["step"] == "a" and not press.args:
         await official_button(update, context, press.number("question"))
     else:
         await resident_button(update, context)

@@ -108,10 +108,9 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     """Every /siaran button."""
     query = update.callback_query
     assert query is not None
-    press = BROADCAST_DRAFT.parse(query.data)
     chat = update.effective_chat
+    press = await BROADCAST_DRAFT.parse_or_refuse(update, context, valid=chat is not None)
     if press is None or chat is None:
-        await refuse(update, context, BROADCAST_DRAFT.unknown)
         return
     services = context.services
     async with services.sessions() as session:
