@@ -18,8 +18,8 @@ from bot.handlers.field_report_screens import (
     ask_photos,
     photo_buttons,
     reporter_key,
-    save,
 )
+from bot.ui.flow_steps import save_step as save
 from bot.ui.typed_input import TypedFlow
 from bot.ui.views import text
 from domain.field import reports

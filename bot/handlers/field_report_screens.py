@@ -14,7 +14,6 @@ from bot.ui.callbacks import FIELD_REPORT
 from bot.ui.guards import ANY_ADMIN, anonymous_admin
 from bot.ui.views import Rows, edit_or_reply, keyboard, text
 from db.models import Group
-from domain import flows
 from domain.field import categories, reports
 from domain.field.reports import MAX_DESCRIPTION, MAX_PHOTOS
 from domain.flows import Flow, FlowKind
@@ -35,17 +34,6 @@ def reporter_key(message: Message) -> int | None:
     if anonymous_admin(message):
         return ANY_ADMIN
     return message.from_user.id if message.from_user is not None else None
-
-
-async def save(context: BotContext, flow: Flow, step: str, **data: Any) -> Flow:
-    services = context.services
-    async with services.sessions.begin() as session:
-        return await flows.advance(session, flow, services.clock.now(), step=step, data=data)
-
-
-async def end(context: BotContext, flow: Flow) -> None:
-    async with context.services.sessions.begin() as session:
-        await flows.end(session, KIND, flow.chat_id, flow.user_id)
 
 
 # -- the questions -----------------------------------------------------------------------------

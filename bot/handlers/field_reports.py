@@ -31,12 +31,12 @@ from bot.handlers.field_report_screens import (
     ask_tps,
     button_data,
     cancel_button,
-    end,
     reporter_key,
-    save,
 )
 from bot.ui import callbacks
 from bot.ui.callbacks import FIELD_REPORT, refuse
+from bot.ui.flow_steps import end_flow as end
+from bot.ui.flow_steps import save_step as save
 from bot.ui.guards import ANY_ADMIN, is_admin, is_group
 from bot.ui.views import Rows, edit_or_reply, keyboard, local_time, text
 from db.models import Group

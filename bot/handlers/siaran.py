@@ -43,15 +43,15 @@ from bot.handlers.siaran_screens import (
     cancel_button,
     data,
     draft_of,
-    end,
     offered,
-    save,
     show_preview,
     take_repeat,
 )
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import BROADCAST_DRAFT, refuse
+from bot.ui.flow_steps import end_flow as end
+from bot.ui.flow_steps import save_step as save
 from bot.ui.guards import official
 from bot.ui.typed_input import TypedFlow, TypedStep
 from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, text

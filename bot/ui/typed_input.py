@@ -18,6 +18,7 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.ui.flow_steps import end_flow
 from bot.ui.views import text
 from domain import flows
 from domain.flows import Flow, FlowKind, Found
@@ -91,6 +92,5 @@ class TypedFlow:
         await consume(message, context, step, failed=self.failed, what=self.what)
 
     async def _expire(self, flow: Flow, message: Message, context: BotContext) -> None:
-        async with context.services.sessions.begin() as session:
-            await flows.end(session, self.kind, flow.chat_id, flow.user_id)
+        await end_flow(context, flow)
         await message.reply_text(text(context, self.expired))
