@@ -29,6 +29,7 @@ from bot.handlers.residents import flood_limited, menu_markup, send_answer
 from bot.question_notices import notify_officials
 from bot.ui import callbacks
 from bot.ui.typed_input import consume
+from bot.ui.views import text as _render  # the one library renderer
 from domain import places
 from domain import questions as inbox_domain
 from domain.answers import answer
@@ -40,11 +41,6 @@ from messages.render import Safe, render
 log = logging.getLogger(__name__)
 
 ANSWERING = "answering_question"  # user_data key: the question an official is answering
-
-
-def _render(context: BotContext, key: str, **extra: object) -> str:
-    services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
