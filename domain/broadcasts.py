@@ -221,6 +221,25 @@ def check_approver(
         )
 
 
+async def _approvable(
+    session: AsyncSession,
+    actor: Actor,
+    broadcast: Broadcast,
+    now: datetime,
+    profile: ElectionProfile | None,
+) -> Actor:
+    """The approver as the database has them now, once they may approve this broadcast (still
+    waiting, not expired, inside their area); else PermissionDenied or DraftRefused."""
+    current = await fresh_actor(session, actor)
+    check_approver(current, broadcast, now, profile)
+    _audience_for(current, broadcast.audience)
+    if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
+        raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
+    if broadcast.expires_at is not None and now >= broadcast.expires_at:
+        raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+    return current
+
+
 async def approve(
     session: AsyncSession,
     actor: Actor,
@@ -234,13 +253,7 @@ async def approve(
     broadcast = await _get(session, broadcast_id)
     if not actor.is_admin:
         raise PermissionDenied("Hanya admin yang dapat menyetujui siaran.")
-    actor = await fresh_actor(session, actor)
-    check_approver(actor, broadcast, now, profile)
-    _audience_for(actor, broadcast.audience)
-    if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
-        raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
-    if broadcast.expires_at is not None and now >= broadcast.expires_at:
-        raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+    actor = await _approvable(session, actor, broadcast, now, profile)
     scheduled_at = max(broadcast.scheduled_at, now)
     if broadcast.text is not None:  # the rules may have grown since drafting
         check_custom_text(broadcast.text, profile, scheduled_at)
@@ -315,14 +328,8 @@ async def approval_screen(
         html = ""
     refusal: str | None = None
     try:
-        current = await fresh_actor(session, actor)
-        check_approver(current, broadcast, now, profile)
-        _audience_for(current, broadcast.audience)
         # What approve() would refuse anyway: say it before the screen, not after the press.
-        if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
-            raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
-        if broadcast.expires_at is not None and now >= broadcast.expires_at:
-            raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+        await _approvable(session, actor, broadcast, now, profile)
     except (PermissionDenied, DraftRefused) as exc:
         refusal = str(exc)
     audience = Audience.parse(broadcast.audience)
