@@ -54,7 +54,7 @@ from bot.ui.flow_steps import end_flow as end
 from bot.ui.flow_steps import save_step as save
 from bot.ui.guards import official
 from bot.ui.typed_input import TypedFlow, TypedStep
-from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, text
+from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, reason, text
 from db.models import BroadcastStatus
 from domain import flows, repeats
 from domain.broadcasts import DraftRefused, check_custom_text, submit
@@ -83,11 +83,7 @@ async def siaran(update: Update, context: BotContext) -> None:
         try:
             repeat_of = parse_record_id(" ".join(args[1:]))
         except InvalidNumber as exc:
-            await message.reply_text(
-                text(context, "ui.alasan", alasan=str(exc))
-                + "\n"
-                + text(context, "siaran_ulangi.format")
-            )
+            await message.reply_text(reason(context, exc, then="siaran_ulangi.format"))
             return
     services = context.services
     async with services.sessions.begin() as session:

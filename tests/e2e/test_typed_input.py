@@ -15,7 +15,6 @@ from telegram import Chat, Message, Update, User
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
-from bot.ui.flow_steps import end_flow, save_step
 from bot.ui.typed_input import TypedFlow, consume
 from bot.ui.views import text
 from domain import flows
@@ -152,20 +151,3 @@ async def test_consume_stops_the_update_after_a_step_that_worked(kentongan: Harn
         await consume(update.message, context, step(), failed="ui.galat.maaf", what="test")
     assert ran == ["ran"]
     assert h.world.bot_messages(siti) == []  # no apology when nothing failed
-
-
-async def test_a_flow_moves_on_and_ends_through_the_handlers_helpers(kentongan: Harness) -> None:
-    """bot.ui.flow_steps: what every flow handler does between two screens."""
-    h = kentongan
-    siti = h.world.add_user("Siti", started=True)
-    flow = await start_flow(h, siti.id, "tunggu")
-    async with h.services.sessions.begin() as session:
-        flow = await flows.advance(session, flow, h.clock.now(), step="tunggu", data={"a": 1})
-    h.clock.advance(timedelta(minutes=30))
-    context = BotContext(h.app)
-    moved = await save_step(context, flow, "lain", b=2)
-    assert (moved.step, moved.data, moved.token) == ("lain", {"a": 1, "b": 2}, flow.token)
-    assert moved.expires_at == h.clock.now() + flows.TTL[KIND]  # its time starts again
-    assert (await current(h, siti.id)).flow == moved
-    await end_flow(context, moved)
-    assert (await current(h, siti.id)).flow is None
