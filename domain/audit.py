@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, Broadcast, Official
 from domain.errors import PermissionDenied
-from scheduler.audience import Audience, AudienceError
+from scheduler.audience import addressed_within
 
 
 class AuditViewer(Protocol):
@@ -106,7 +106,7 @@ async def audit_entries(
         broadcasts = [
             b.id
             for b in (await session.execute(select(Broadcast.id, Broadcast.audience))).all()
-            if _audience_within(b.audience, scope)
+            if addressed_within(b.audience, scope)
         ]
         query = query.where(
             or_(
@@ -118,13 +118,6 @@ async def audit_entries(
         await session.scalars(query.order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000))))
     ).all()
     return [AuditRow(r.id, r.at, r.actor_id, r.action, r.target, r.detail) for r in rows]
-
-
-def _audience_within(spec: str, scope: str) -> bool:
-    try:
-        return Audience.parse(spec).within_kecamatan(scope)
-    except AudienceError:
-        return False
 
 
 async def audit_batches(

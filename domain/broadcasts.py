@@ -1,15 +1,21 @@
-"""Officials' broadcasts: draft, preview, approve, cancel, list. Plain data in, rows out."""
+"""Officials' broadcasts: draft, preview, approve, cancel. Plain data in, rows out.
+
+The schedule (list, pages) is domain.broadcast_schedule, its names importable from here too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Broadcast, BroadcastSource, BroadcastStatus, Delivery, DeliveryStatus
+from db.models import Broadcast, BroadcastSource, BroadcastStatus
 from domain.audit import audit
+from domain.broadcast_schedule import BroadcastLine as BroadcastLine
+from domain.broadcast_schedule import BroadcastPage as BroadcastPage
+from domain.broadcast_schedule import broadcast_page as broadcast_page
+from domain.broadcast_schedule import list_broadcasts as list_broadcasts
 from domain.errors import library_text
 from domain.officials import (
     DEFAULT_APPROVER_MIN_AGE,
@@ -220,6 +226,25 @@ def check_approver(
         )
 
 
+async def _approvable(
+    session: AsyncSession,
+    actor: Actor,
+    broadcast: Broadcast,
+    now: datetime,
+    profile: ElectionProfile | None,
+) -> Actor:
+    """The approver as the database has them now, once they may approve this broadcast (still
+    waiting, not expired, inside their area); else PermissionDenied or DraftRefused."""
+    current = await fresh_actor(session, actor)
+    check_approver(current, broadcast, now, profile)
+    _audience_for(current, broadcast.audience)
+    if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
+        raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
+    if broadcast.expires_at is not None and now >= broadcast.expires_at:
+        raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+    return current
+
+
 async def approve(
     session: AsyncSession,
     actor: Actor,
@@ -233,13 +258,7 @@ async def approve(
     broadcast = await _get(session, broadcast_id)
     if not actor.is_admin:
         raise PermissionDenied("Hanya admin yang dapat menyetujui siaran.")
-    actor = await fresh_actor(session, actor)
-    check_approver(actor, broadcast, now, profile)
-    _audience_for(actor, broadcast.audience)
-    if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
-        raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
-    if broadcast.expires_at is not None and now >= broadcast.expires_at:
-        raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+    actor = await _approvable(session, actor, broadcast, now, profile)
     scheduled_at = max(broadcast.scheduled_at, now)
     if broadcast.text is not None:  # the rules may have grown since drafting
         check_custom_text(broadcast.text, profile, scheduled_at)
@@ -281,107 +300,6 @@ async def _get(session: AsyncSession, broadcast_id: int) -> Broadcast:
     return broadcast
 
 
-def _addressed_within(spec: str, scope: str) -> bool:
-    try:
-        return Audience.parse(spec).within_kecamatan(scope)
-    except AudienceError:
-        return False
-
-
-@dataclass(frozen=True)
-class BroadcastLine:
-    id: int
-    title: str
-    audience: str
-    scheduled_at: datetime
-    status: BroadcastStatus
-    counts: dict[str, int]
-
-
-async def list_broadcasts(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    recent: timedelta = timedelta(days=2),
-    limit: int = 30,
-    scope: str | None = None,
-) -> list[BroadcastLine]:
-    """Upcoming broadcasts and those of the last days, with delivery counts; ``scope``: only
-    those addressed inside that kecamatan (what an official limited to it may see)."""
-    shown = await broadcast_page(session, now, page=1, per_page=limit, recent=recent, scope=scope)
-    return shown.lines
-
-
-@dataclass(frozen=True)
-class BroadcastPage:
-    lines: list[BroadcastLine]
-    page: int  # 1-based, clamped to the pages there are
-    pages: int
-    total: int
-
-
-async def broadcast_page(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    page: int,
-    per_page: int,
-    recent: timedelta = timedelta(days=2),
-    scope: str | None = None,
-) -> BroadcastPage:
-    """One page of the schedule (upcoming and recent broadcasts, in time order), nothing cut:
-    the other pages are a press away."""
-    query = select(Broadcast).where(Broadcast.scheduled_at >= now - recent)
-    if scope is None:
-        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        pages = max(1, -(-total // per_page))
-        page = min(max(page, 1), pages)
-        broadcasts = list(
-            (
-                await session.scalars(
-                    query.order_by(Broadcast.scheduled_at, Broadcast.id)
-                    .offset((page - 1) * per_page)
-                    .limit(per_page)
-                )
-            ).all()
-        )
-    else:
-        every = [
-            b
-            for b in (
-                await session.scalars(query.order_by(Broadcast.scheduled_at, Broadcast.id))
-            ).all()
-            if _addressed_within(b.audience, scope)
-        ]
-        total = len(every)
-        pages = max(1, -(-total // per_page))
-        page = min(max(page, 1), pages)
-        broadcasts = every[(page - 1) * per_page : page * per_page]
-    ids = [b.id for b in broadcasts]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    if ids:
-        for bid, status, n in (
-            await session.execute(
-                select(Delivery.broadcast_id, Delivery.status, func.count())
-                .where(Delivery.broadcast_id.in_(ids))
-                .group_by(Delivery.broadcast_id, Delivery.status)
-            )
-        ).all():
-            counts[bid][DeliveryStatus(status).value] = n
-    lines = [
-        BroadcastLine(
-            id=b.id,
-            title=b.message_key or "teks sendiri",
-            audience=b.audience,
-            scheduled_at=b.scheduled_at,
-            status=b.status,
-            counts=counts[b.id],
-        )
-        for b in broadcasts
-    ]
-    return BroadcastPage(lines, page, pages, total)
-
-
 @dataclass(frozen=True)
 class ApprovalScreen:
     """What an approver sees before deciding: the exact text that will be sent, the guard's
@@ -416,14 +334,8 @@ async def approval_screen(
         html = ""
     refusal: str | None = None
     try:
-        current = await fresh_actor(session, actor)
-        check_approver(current, broadcast, now, profile)
-        _audience_for(current, broadcast.audience)
         # What approve() would refuse anyway: say it before the screen, not after the press.
-        if broadcast.status is not BroadcastStatus.AWAITING_APPROVAL:
-            raise DraftRefused(f"Siaran #{broadcast.id} tidak sedang menunggu persetujuan.")
-        if broadcast.expires_at is not None and now >= broadcast.expires_at:
-            raise DraftRefused(f"Siaran #{broadcast.id} sudah kedaluwarsa; buat siaran baru.")
+        await _approvable(session, actor, broadcast, now, profile)
     except (PermissionDenied, DraftRefused) as exc:
         refusal = str(exc)
     audience = Audience.parse(broadcast.audience)

@@ -11,11 +11,11 @@ the groups still silent at that moment:
 
 Rows in `escalation_steps` (one per broadcast, step and group) are written before anything is
 sent, and an audit entry marks the step taken, so each step runs once, even across restarts.
+Who a step reaches, and the messages they get: domain.escalation_notices.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,19 +32,16 @@ from db.models import (
     BroadcastStatus,
     EscalationStep,
     Group,
-    Kelurahan,
-    Official,
 )
 from domain.audit import audit
+from domain.escalation_notices import silent_groups, tell_admins, tell_officials, when_sent
 from domain.notices import PrivateNotifier
 from domain.nudges import MESSAGE_KEY, nudge_text
 from domain.officials import Actor
-from domain.places import area_label, scope_name
 from domain.reports import broadcast_title
 from election.profile import ChainStep, ElectionProfile
-from messages.context import format_day
-from messages.render import Safe, render
-from scheduler.audience import Audience, AudienceError, region_filter
+from messages.render import render
+from scheduler.audience import Audience, addressed_within, region_filter
 
 MARK = "escalation.step"  # the audit action that marks a step taken
 
@@ -123,66 +120,6 @@ async def pending_steps(session: AsyncSession, profile: ElectionProfile) -> list
     return sorted(pending, key=lambda p: (p.due_at, p.broadcast_id, p.step))
 
 
-@dataclass(frozen=True)
-class _Silent:
-    id: int
-    title: str
-    rw: int | None
-    rt: int | None
-    kelurahan_code: str | None
-    kelurahan: str
-    kecamatan_code: str | None
-    admin_id: int | None
-
-    @property
-    def label(self) -> str:
-        where = f"{area_label(self.rw, self.rt)} · " if self.rw is not None else ""
-        return where + self.title
-
-
-async def _silent_groups(session: AsyncSession, broadcast_id: int, step: int) -> list[_Silent]:
-    """Groups that got the broadcast, have acknowledged neither it nor a reminder, and have not
-    had this step yet."""
-    already = select(EscalationStep.group_id).where(
-        EscalationStep.broadcast_id == broadcast_id, EscalationStep.step == step
-    )
-    rows = await session.execute(
-        Audience(unacked_of=broadcast_id)
-        .groups_query()
-        .with_only_columns(
-            Group.id,
-            Group.title,
-            Group.rw,
-            Group.rt,
-            Group.kelurahan_code,
-            Kelurahan.name,
-            Kelurahan.kecamatan_code,
-            Group.subscribed_by,
-        )
-        .outerjoin(Kelurahan, Kelurahan.code == Group.kelurahan_code)
-        .where(Group.id.not_in(already))
-        .order_by(Group.kelurahan_code, Group.rw, Group.rt, Group.id)
-    )
-    return [
-        _Silent(
-            id=gid,
-            title=title,
-            rw=rw,
-            rt=rt,
-            kelurahan_code=kel_code,
-            kelurahan=kel_name or "",
-            kecamatan_code=kec_code,
-            admin_id=admin_id,
-        )
-        for gid, title, rw, rt, kel_code, kel_name, kec_code, admin_id in rows.all()
-    ]
-
-
-def _sent_at(broadcast: Broadcast, profile: ElectionProfile) -> str:
-    local = (broadcast.started_at or broadcast.scheduled_at).astimezone(profile.tz)
-    return f"pada {format_day(local.date())} pukul {local:%H.%M} {profile.timezone_label}"
-
-
 async def run_step(
     sessions: SessionFactory,
     notifier: PrivateNotifier,
@@ -202,7 +139,7 @@ async def run_step(
             return None
         if step in await _taken(session, broadcast_id) or now < _due(broadcast, link):
             return None
-        silent = await _silent_groups(session, broadcast_id, step)
+        silent = await silent_groups(session, broadcast_id, step)
         # Claimed before anything is sent: a crash mid-step never repeats it.
         rows = [
             EscalationStep(
@@ -229,12 +166,12 @@ async def run_step(
             follow_up=result.nudge_id,
         )
         title = broadcast_title(broadcast, limit=80)
-        sent_at = _sent_at(broadcast, profile)
+        sent_at = when_sent(broadcast, profile)
     if link.to == "admin":
-        await _tell_admins(sessions, notifier, profile, now, silent, rows, title, sent_at)
+        await tell_admins(sessions, notifier, profile, now, silent, rows, title, sent_at)
         result.notified = sum(r.notified for r in rows)
     elif link.to in ("lurah", "camat"):
-        result.officials = await _tell_officials(
+        result.officials = await tell_officials(
             sessions, notifier, profile, now, link.to, broadcast_id, silent, rows, title
         )
         result.notified = len(result.officials)
@@ -260,99 +197,6 @@ async def _nudge(
     session.add(nudge)
     await session.flush()
     return nudge.id
-
-
-async def _record(sessions: SessionFactory, rows: list[EscalationStep]) -> None:
-    async with sessions.begin() as session:
-        for row in rows:
-            stored = await session.get(EscalationStep, row.id)
-            if stored is not None:
-                stored.notified = row.notified
-
-
-async def _tell_admins(
-    sessions: SessionFactory,
-    notifier: PrivateNotifier,
-    profile: ElectionProfile,
-    now: datetime,
-    silent: list[_Silent],
-    rows: list[EscalationStep],
-    title: str,
-    sent_at: str,
-) -> None:
-    by_group = {r.group_id: r for r in rows}
-    for group in silent:
-        if group.admin_id is None:
-            continue
-        text = render(
-            "sistem.eskalasi.admin",
-            profile,
-            now,
-            {"grup": group.label, "siaran": title, "waktu": sent_at},
-        )
-        if await notifier.tell(group.admin_id, text):
-            by_group[group.id].notified = 1
-    await _record(sessions, rows)
-
-
-async def _tell_officials(
-    sessions: SessionFactory,
-    notifier: PrivateNotifier,
-    profile: ElectionProfile,
-    now: datetime,
-    level: str,
-    broadcast_id: int,
-    silent: list[_Silent],
-    rows: list[EscalationStep],
-    title: str,
-) -> list[int]:
-    """One list per official of each area with silent groups; the ids of those reached."""
-    areas: dict[str, list[_Silent]] = {}
-    for group in silent:
-        code = group.kelurahan_code if level == "lurah" else group.kecamatan_code
-        if code is not None:
-            areas.setdefault(code, []).append(group)
-    by_group = {r.group_id: r for r in rows}
-    reached: list[int] = []
-    async with sessions() as session:
-        plans = []
-        for code, groups in areas.items():
-            if level == "lurah":
-                who = Official.kelurahan_code == code
-            else:
-                who = (Official.kecamatan_code == code) & Official.kelurahan_code.is_(None)
-            name = await scope_name(session, code)
-            officials = (
-                await session.scalars(
-                    select(Official.user_id).where(Official.active.is_(True), who)
-                )
-            ).all()
-            plans.append((name, groups, list(officials)))
-    for name, groups, officials in plans:
-        listing = "\n".join(
-            f"• {html.escape(g.label)}"
-            + (f" ({html.escape(g.kelurahan)})" if level == "camat" else "")
-            for g in groups
-        )
-        text = render(
-            "sistem.eskalasi.petugas",
-            profile,
-            now,
-            {
-                "wilayah": name,
-                "siaran": title,
-                "n": len(groups),
-                "daftar": Safe(listing),
-                "broadcast_id": broadcast_id,
-            },
-        )
-        for user_id in officials:
-            if await notifier.tell(user_id, text):
-                reached.append(user_id)
-                for g in groups:
-                    by_group[g.id].notified += 1
-    await _record(sessions, rows)
-    return reached
 
 
 async def run_due(
@@ -461,13 +305,8 @@ async def require_acknowledgement(
         BroadcastStatus.SKIPPED,
     ):
         raise EscalationRefused("sistem.eskalasi.bukan_siaran_asal", broadcast_id=broadcast_id)
-    if not actor.citywide:
-        try:
-            inside = Audience.parse(broadcast.audience).within_kecamatan(actor.scope or "")
-        except AudienceError:
-            inside = False
-        if not inside:
-            raise EscalationRefused("sistem.eskalasi.di_luar_wilayah", broadcast_id=broadcast_id)
+    if not actor.citywide and not addressed_within(broadcast.audience, actor.scope or ""):
+        raise EscalationRefused("sistem.eskalasi.di_luar_wilayah", broadcast_id=broadcast_id)
     if requires_ack(broadcast, profile):
         raise EscalationRefused("sistem.eskalasi.sudah", broadcast_id=broadcast_id)
     broadcast.ack_chain = True

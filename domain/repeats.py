@@ -25,7 +25,7 @@ from domain.errors import library_text
 from domain.officials import Actor
 from election.profile import ElectionProfile
 from scheduler.agenda_file import AgendaRejected
-from scheduler.audience import Audience, AudienceError
+from scheduler.audience import Audience, AudienceError, addressed_within
 from scheduler.recurrence import parse_every
 from scheduler.timeline import Timeline
 
@@ -69,12 +69,7 @@ def _of(b: Broadcast) -> RepeatSource:
 
 def _visible(actor: Actor, spec: str) -> bool:
     """A city-wide official sees every broadcast; one limited to a kecamatan those inside it."""
-    if actor.citywide:
-        return True
-    try:
-        return Audience.parse(spec).within_kecamatan(actor.kecamatan_code or "")
-    except AudienceError:
-        return False
+    return actor.citywide or addressed_within(spec, actor.kecamatan_code or "")
 
 
 async def repeatable(

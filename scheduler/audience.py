@@ -190,6 +190,15 @@ class Audience:
         return f"{who} se-kota"
 
 
+def addressed_within(spec: str, scope: str) -> bool:
+    """Whether a stored audience spec stays inside `scope` (Audience.within_kecamatan); a spec
+    that no longer parses does not."""
+    try:
+        return Audience.parse(spec).within_kecamatan(scope)
+    except AudienceError:
+        return False
+
+
 def family_ids(broadcast_id: int) -> Select[Any]:
     """A broadcast and its follow-up nudges: pressing ✅ under either acknowledges it."""
     return select(Broadcast.id).where(

@@ -12,7 +12,7 @@ from domain.regions import read_regions
 from domain.registered import group_counts
 from domain.report_groups import group_lines
 from domain.reports import broadcast_report, recent_broadcasts
-from scheduler.audience import Audience, in_region, is_kelurahan_code
+from scheduler.audience import Audience, addressed_within, in_region, is_kelurahan_code
 from scheduler.clock import FixedClock
 from tests.test_reports import ADMIN, BARENG, OOD, scenario
 
@@ -25,6 +25,17 @@ def test_a_kelurahan_code_is_a_region_inside_its_kecamatan() -> None:
     assert Audience.of_scope("35.73.02") == Audience(kecamatan_code="35.73.02")
     nudge = Audience.of_scope(OOD, unacked_of=7)
     assert Audience.parse(nudge.spec()) == nudge
+
+
+def test_a_stored_audience_is_addressed_within_a_scope_or_not_at_all() -> None:
+    """addressed_within: what /jadwal, /audit, /eskalasi and repeats let a scoped official see."""
+    assert addressed_within(Audience(kelurahan_code=OOD).spec(), "35.73.02")
+    assert addressed_within(Audience(kelurahan_code=OOD).spec(), OOD)
+    assert addressed_within(Audience(kecamatan_code="35.73.02").spec(), "35.73.02")
+    assert not addressed_within(Audience(kecamatan_code="35.73.02").spec(), OOD)  # wider
+    assert not addressed_within(Audience(kelurahan_code=BARENG).spec(), OOD)
+    assert not addressed_within(Audience().spec(), "35.73.02")  # the whole city
+    assert not addressed_within("kecamatan:bukan-kode:", "35.73.02")  # no longer parses
 
 
 async def test_reports_and_coverage_follow_a_kelurahan_scope(

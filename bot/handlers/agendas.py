@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.notify import render_broadcast
 from bot.ui import callbacks
+from bot.ui.views import text as _text  # the one library renderer
 from db.models import Agenda as AgendaRow
 from domain.agendas import (
     AgendaLine,
@@ -38,7 +39,7 @@ from domain.agendas import (
 from domain.officials import Actor, PermissionDenied, find_actor
 from domain.places import scope_name
 from messages.context import format_day
-from messages.render import Safe, render
+from messages.render import Safe
 from scheduler.agenda_file import AgendaRejected
 from scheduler.timeline import load_timeline
 from scheduler.topics import TOPICS
@@ -46,11 +47,6 @@ from scheduler.topics import TOPICS
 
 def _button(label: str, action: str, name: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=callbacks.AGENDA.build(action, name))
-
-
-def _text(context: BotContext, key: str, **extra: object) -> str:
-    services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
 
 
 def _may_run(actor: Actor) -> bool:

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.ui.guards import NEW_MESSAGES, official
-from bot.ui.views import local_time, text
+from bot.ui.views import local_time, reason, text
 from domain.audit import audit_batches, audit_csv, audit_entries
 from domain.inputs import InvalidNumber, parse_entry_id, parse_record_id, parse_user_id
 from domain.officials import Actor, PermissionDenied
@@ -68,9 +68,7 @@ async def audit_command(update: Update, context: BotContext) -> None:
         await message.reply_text(text(context, "ui.audit.format"))
         return
     except InvalidNumber as exc:
-        await message.reply_text(
-            text(context, "ui.alasan", alasan=str(exc)) + "\n" + text(context, "ui.audit.format")
-        )
+        await message.reply_text(reason(context, exc, then="ui.audit.format"))
         return
     services = context.services
     try:

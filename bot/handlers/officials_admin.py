@@ -19,7 +19,7 @@ from bot.jobs import unschedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import SCHEDULE_PAGE, refuse
 from bot.ui.guards import official
-from bot.ui.views import Safe, edit_or_reply, keyboard, local_time, text
+from bot.ui.views import Safe, edit_or_reply, keyboard, local_time, reason, text
 from db.models import OfficialRequest, OfficialRole
 from domain.broadcasts import (
     STATUS_LABEL,
@@ -64,9 +64,7 @@ async def record_number(message: Message, context: BotContext, usage: str) -> in
     try:
         return parse_record_id(" ".join(args))
     except InvalidNumber as exc:
-        await message.reply_text(
-            text(context, "ui.alasan", alasan=str(exc)) + "\n" + text(context, usage)
-        )
+        await message.reply_text(reason(context, exc, then=usage))
         return None
 
 

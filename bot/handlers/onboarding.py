@@ -20,10 +20,10 @@ from telegram.ext import Application, BaseHandler, CommandHandler, filters
 from bot.context import BotContext
 from bot.http_sender import broadcast_bot
 from bot.preflight import BotProber
+from bot.ui.views import text as _render  # the one library renderer
 from domain import onboarding, preflight
 from domain.officials import Actor, find_actor
 from domain.reach import reach, reach_text
-from messages.render import render
 from scheduler.audience import Audience
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ def running_preflight(application: Any) -> asyncio.Task[Any] | None:
 
 def mark_preflight(application: Any, task: asyncio.Task[Any]) -> None:
     _RUNNING[application] = task
-
-
-def _render(context: BotContext, key: str, **extra: object) -> str:
-    services = context.services
-    return render(key, services.profile, services.clock.now(), extra)
 
 
 async def _official(update: Update, context: BotContext) -> Actor | None:

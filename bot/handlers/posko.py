@@ -18,7 +18,6 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -37,12 +36,13 @@ from bot.field_posting import (
 )
 from bot.ui import callbacks
 from bot.ui.callbacks import POSKO, refuse
+from bot.ui.typed_input import TypedFlow
 from bot.ui.views import text
 from domain import flows, places
 from domain.field import categories
 from domain.field.cases import MAX_NOTE, Action, CaseRefusal, CaseRefused, case_view, change
 from domain.field.posko import PoskoRefusal, PoskoRefused, mark_posted, set_posko
-from domain.flows import FlowKind, Found
+from domain.flows import Flow, FlowKind
 from domain.officials import find_actor, scope_contains
 from messages.render import Safe
 
@@ -121,10 +121,9 @@ async def posko_button(update: Update, context: BotContext) -> None:
     """Every button on a case: in the posko, in a digest, in an escalation."""
     query = update.callback_query
     assert query is not None
-    press = POSKO.parse(query.data)
     chat = update.effective_chat
+    press = await POSKO.parse_or_refuse(update, context, valid=chat is not None)
     if press is None or chat is None:
-        await refuse(update, context, POSKO.unknown)
         return
     services = context.services
     now = services.clock.now()
@@ -249,38 +248,19 @@ async def _ask_note(update: Update, context: BotContext, case_id: int, user_id: 
             )  # fmt: skip
 
 
-async def note_typed(update: Update, context: BotContext) -> None:
-    """The short note that closes a case as done (a reply in the posko, or typed in private)."""
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None or user is None or message.text is None:
-        return
-    services = context.services
-    now = services.clock.now()
-    async with services.sessions() as session:
-        lookup = await flows.current(session, NOTE, chat.id, user.id, now)
-    flow = lookup.flow
+def _answers_prompt(flow: Flow, message: Message, context: BotContext) -> bool:
+    """Only a reply to the bot's note prompt is the note: the official's other messages stay
+    theirs."""
     replied = message.reply_to_message
-    if flow is None or replied is None or replied.from_user is None:
-        return
+    if message.text is None or replied is None or replied.from_user is None:
+        return False
     prompt = flow.data.get("prompt")  # None for the instant before the prompt's id is saved
-    if replied.from_user.id != context.bot.id or prompt not in (None, replied.message_id):
-        return
-    try:
-        await _note_step(context, message, lookup.found, flow)
-    except Exception:
-        log.exception("typed posko note failed")
-        await message.reply_text(text(context, "ui.galat.maaf"))
-    raise ApplicationHandlerStop
+    return replied.from_user.id == context.bot.id and prompt in (None, replied.message_id)
 
 
-async def _note_step(context: BotContext, message: Message, found: Found, flow: Any) -> None:
+async def _note_step(update: Update, context: BotContext, flow: Flow, message: Message) -> None:
     services = context.services
     now = services.clock.now()
-    if found is Found.EXPIRED:
-        async with services.sessions.begin() as session:
-            await flows.end(session, NOTE, flow.chat_id, flow.user_id)
-        await message.reply_text(text(context, "ui.posko.tolak.catatan_lama"))
-        return
     note = " ".join((message.text or "").split())
     if not note:
         await message.reply_text(text(context, "ui.posko.catatan_kosong"))
@@ -310,6 +290,18 @@ async def _note_step(context: BotContext, message: Message, found: Found, flow: 
     await tell_reporters(
         context.application, changed.tell, "ui.lapor.kabar.tuntas", catatan=changed.note or ""
     )
+
+
+# The short note that closes a case as done (a reply in the posko, or typed in private).
+TYPED = TypedFlow(
+    NOTE,
+    {"catatan": _note_step},
+    expired="ui.posko.tolak.catatan_lama",
+    failed="ui.galat.maaf",
+    what="posko note",
+    claims=_answers_prompt,
+)
+note_typed = TYPED.take
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

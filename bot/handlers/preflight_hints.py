@@ -24,9 +24,8 @@ async def hints_pressed(update: Update, context: BotContext) -> None:
     """pf:h:<run>: message the registered admins of the run's fixable groups in the scope."""
     query = update.callback_query
     assert query is not None
-    press = PREFLIGHT.parse(query.data)
-    if press is None or query.from_user is None:
-        await callbacks.refuse(update, context, PREFLIGHT.unknown)
+    press = await PREFLIGHT.parse_or_refuse(update, context, valid=query.from_user is not None)
+    if press is None:
         return
     services = context.services
     async with services.sessions() as session:

@@ -96,9 +96,9 @@ async def hapusdata_button(update: Update, context: BotContext) -> None:
     message = query.message
     # Only in the person's own private chat (the chat id is then their user id), and only the
     # two answers this button carries: anything else erases nothing.
-    press = callbacks.ERASE.parse(query.data)
-    if message is None or message.chat.id != user.id or press is None:
-        await callbacks.refuse(update, context, callbacks.ERASE.unknown)
+    own_chat = message is not None and message.chat.id == user.id
+    press = await callbacks.ERASE.parse_or_refuse(update, context, valid=own_chat)
+    if press is None:
         return
     if press["answer"] == "batal":
         await query.answer()

@@ -17,7 +17,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,6 +28,8 @@ from bot.context import BotContext
 from bot.handlers.residents import flood_limited, menu_markup, send_answer
 from bot.question_notices import notify_officials
 from bot.ui import callbacks
+from bot.ui.typed_input import consume
+from bot.ui.views import text as _render  # the one library renderer
 from domain import places
 from domain import questions as inbox_domain
 from domain.answers import answer
@@ -40,11 +41,6 @@ from messages.render import Safe, render
 log = logging.getLogger(__name__)
 
 ANSWERING = "answering_question"  # user_data key: the question an official is answering
-
-
-def _render(context: BotContext, key: str, **extra: object) -> str:
-    services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -96,9 +92,10 @@ async def resident_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     user = update.effective_user
-    press = callbacks.QUESTION.parse(query.data)
-    if user is None or press is None:
-        await query.answer(_render(context, "pertanyaan.tombol_tidak_dikenali"))
+    press = await callbacks.QUESTION.parse_or_refuse(
+        update, context, valid=user is not None, alert=False
+    )
+    if press is None or user is None:
         return
     step, question_id, args = press["step"], press.number("question"), press.args
     services = context.services
@@ -230,10 +227,10 @@ async def question_button(update: Update, context: BotContext) -> None:
     """Every q: press: an official's "Jawab" (q:a) or a resident forwarding a draft."""
     query = update.callback_query
     assert query is not None
-    press = callbacks.QUESTION.parse(query.data)
+    press = await callbacks.QUESTION.parse_or_refuse(update, context)
     if press is None:
-        await callbacks.refuse(update, context, callbacks.QUESTION.unknown)
-    elif press["step"] == "a" and not press.args:
+        return
+    if press["step"] == "a" and not press.args:
         await official_button(update, context, press.number("question"))
     else:
         await resident_button(update, context)
@@ -277,12 +274,8 @@ async def answer_typed(update: Update, context: BotContext) -> None:
     question_id = context.user_data.get(ANSWERING)
     if not isinstance(question_id, int):
         return  # not ours
-    try:
-        await _answer_step(context, message, user.id, question_id)
-    except Exception:
-        log.exception("answering a resident's question failed")
-        await message.reply_text(_render(context, "pertanyaan.gagal_simpan"))
-    raise ApplicationHandlerStop
+    step = _answer_step(context, message, user.id, question_id)
+    await consume(message, context, step, failed="pertanyaan.gagal_simpan", what="question answer")
 
 
 async def _answer_step(

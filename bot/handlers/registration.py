@@ -139,15 +139,10 @@ async def daftar_button(update: Update, context: BotContext) -> None:
     """Every d: button. Refusals change nothing and are said in the callback answer."""
     query = update.callback_query
     assert query is not None
-    press = REGISTRATION.parse(query.data)
     chat = update.effective_chat
-    if (
-        press is None
-        or chat is None
-        or not is_group(chat)
-        or not isinstance(query.message, Message)
-    ):
-        await refuse(update, context, REGISTRATION.unknown)
+    valid = chat is not None and is_group(chat) and isinstance(query.message, Message)
+    press = await REGISTRATION.parse_or_refuse(update, context, valid=valid)
+    if press is None or chat is None or not isinstance(query.message, Message):
         return
     services = context.services
     async with services.sessions() as session:

@@ -20,7 +20,7 @@ from bot.context import BotContext
 from bot.ui import callbacks
 from bot.ui.callbacks import REPORT, refuse
 from bot.ui.guards import NEW_MESSAGES, official
-from bot.ui.views import Rows, keyboard, text
+from bot.ui.views import Rows, keyboard, reason, text
 from domain import escalation
 from domain.checkin_counts import checkin_totals
 from domain.inputs import INT32_MAX, InvalidNumber, parse_callback_int, parse_record_id
@@ -66,11 +66,7 @@ async def laporan(update: Update, context: BotContext) -> None:
         return
     refusal, broadcast_id = _broadcast_arg(context)
     if refusal is not None:
-        await message.reply_text(
-            text(context, "ui.alasan", alasan=refusal)
-            + "\n"
-            + text(context, "ui.laporan.nomor_salah")
-        )
+        await message.reply_text(reason(context, refusal, then="ui.laporan.nomor_salah"))
         return
     await _send_report(message.chat_id, context, actor, broadcast_id)
 
@@ -145,11 +141,7 @@ async def belum(update: Update, context: BotContext) -> None:
         return
     refusal, broadcast_id = _broadcast_arg(context)
     if refusal is not None:
-        await message.reply_text(
-            text(context, "ui.alasan", alasan=refusal)
-            + "\n"
-            + text(context, "ui.laporan.nomor_salah_belum")
-        )
+        await message.reply_text(reason(context, refusal, then="ui.laporan.nomor_salah_belum"))
         return
     await _send_unacknowledged(message.chat_id, context, actor, broadcast_id)
 

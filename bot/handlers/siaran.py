@@ -18,14 +18,13 @@ w minggu|bulan, so, no. The audience may hold ":"
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -46,9 +45,7 @@ from bot.handlers.siaran_screens import (
     cancel_button,
     data,
     draft_of,
-    end,
     offered,
-    save,
     show_preview,
     take_repeat,
     toggle_ack,
@@ -56,8 +53,11 @@ from bot.handlers.siaran_screens import (
 from bot.jobs import schedule_broadcast
 from bot.ui import callbacks
 from bot.ui.callbacks import BROADCAST_DRAFT, refuse
+from bot.ui.flow_steps import end_flow as end
+from bot.ui.flow_steps import save_step as save
 from bot.ui.guards import official
-from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, text
+from bot.ui.typed_input import TypedFlow, TypedStep
+from bot.ui.views import Rows, Safe, edit_or_reply, keyboard, local_time, reason, text
 from db.models import BroadcastStatus
 from domain import flows, repeats
 from domain.broadcasts import DraftRefused, check_custom_text, submit
@@ -69,9 +69,8 @@ from scheduler.timeline import load_timeline
 from scheduler.when import HELP as WHEN_HELP
 from scheduler.when import WhenError, parse_when
 
-log = logging.getLogger(__name__)
+_OfficialStep = Callable[[Update, BotContext, Flow, Message, Actor], Awaitable[None]]
 
-TYPED_STEPS = ("text", "time", "until")  # the steps that wait for a typed message
 # -- the steps ----------------------------------------------------------------------------------
 
 
@@ -87,11 +86,7 @@ async def siaran(update: Update, context: BotContext) -> None:
         try:
             repeat_of = parse_record_id(" ".join(args[1:]))
         except InvalidNumber as exc:
-            await message.reply_text(
-                text(context, "ui.alasan", alasan=str(exc))
-                + "\n"
-                + text(context, "siaran_ulangi.format")
-            )
+            await message.reply_text(reason(context, exc, then="siaran_ulangi.format"))
             return
     services = context.services
     async with services.sessions.begin() as session:
@@ -112,10 +107,9 @@ async def siaran_button(update: Update, context: BotContext) -> None:
     """Every /siaran button."""
     query = update.callback_query
     assert query is not None
-    press = BROADCAST_DRAFT.parse(query.data)
     chat = update.effective_chat
+    press = await BROADCAST_DRAFT.parse_or_refuse(update, context, valid=chat is not None)
     if press is None or chat is None:
-        await refuse(update, context, BROADCAST_DRAFT.unknown)
         return
     services = context.services
     async with services.sessions() as session:
@@ -202,48 +196,34 @@ def _fits(flow: Flow, step: str, value: str) -> bool:
     return bool(value) or step in ("custom", "ok", "u", "so")
 
 
-async def siaran_typed(update: Update, context: BotContext) -> None:
-    """Typed input of a /siaran in progress: the custom text or the time."""
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None or user is None:
-        return
-    services = context.services
-    async with services.sessions() as session:
-        lookup = await flows.current(session, KIND, chat.id, user.id, services.clock.now())
-    flow = lookup.flow
-    if flow is None or flow.step not in TYPED_STEPS:
-        return  # not ours: the residents' handlers in the next group answer it
-    # From here the text is the flow's, answered or refused: no other handler may answer it.
+def _as_official(step: _OfficialStep) -> TypedStep:
+    """A typed step only an official takes (who may have lost the role since the draft began)."""
+
+    async def typed(update: Update, context: BotContext, flow: Flow, message: Message) -> None:
+        actor = await official(update, context)
+        if actor is not None:
+            await step(update, context, flow, message, actor)
+
+    return typed
+
+
+async def _typed_text(
+    update: Update, context: BotContext, flow: Flow, message: Message, actor: Actor
+) -> None:
+    body = message.text_html or ""
     try:
-        if lookup.found is Found.EXPIRED:
-            await end(context, flow)
-            await message.reply_text(text(context, "ui.siaran.kedaluwarsa"))
-        else:
-            await _typed_step(update, context, flow, message)
-    except Exception:
-        log.exception("typed /siaran input failed")
-        await message.reply_text(text(context, "ui.siaran.gagal"))
-    raise ApplicationHandlerStop
+        check_custom_text(body, context.services.profile)
+    except DraftRefused as exc:
+        await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
+        return  # still awaiting text: nothing is lost, they send a corrected one
+    flow = await save(context, flow, "audience", text=body, message_key=None)
+    await ask_audience(update, context, flow, actor)
 
 
-async def _typed_step(update: Update, context: BotContext, flow: Flow, message: Message) -> None:
-    actor = await official(update, context)
-    if actor is None:
-        return
+async def _typed_time(
+    update: Update, context: BotContext, flow: Flow, message: Message, actor: Actor
+) -> None:
     services = context.services
-    if flow.step == "until":
-        await _typed_until(update, context, flow, message, actor)
-        return
-    if flow.step == "text":
-        body = message.text_html or ""
-        try:
-            check_custom_text(body, services.profile)
-        except DraftRefused as exc:
-            await message.reply_text(text(context, "ui.alasan", alasan=str(exc)))
-            return  # still awaiting text: nothing is lost, they send a corrected one
-        flow = await save(context, flow, "audience", text=body, message_key=None)
-        await ask_audience(update, context, flow, actor)
-        return
     try:
         when = parse_when(message.text or "", services.profile, services.clock.now())
     except WhenError as exc:
@@ -295,20 +275,6 @@ async def _confirm(update: Update, context: BotContext, flow: Flow, actor: Actor
         ),
     )
     await ask_approvers(context, broadcast, actor)
-
-
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CommandHandler("siaran", siaran),
-        CallbackQueryHandler(siaran_button, pattern=BROADCAST_DRAFT.pattern),
-    ]
-
-
-def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """For a group that runs before the others: it consumes text only when a flow awaits it."""
-    return [
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, siaran_typed)
-    ]
 
 
 # -- tiap minggu / tiap bulan sampai tanggal -----------------------------------------------------
@@ -404,3 +370,33 @@ async def _confirm_series(update: Update, context: BotContext, flow: Flow, actor
         return
     key = "siaran_ulangi.berkala_menunggu" if waiting else "siaran_ulangi.berkala_dimuat"
     await edit_or_reply(update, text(context, key, nama=series.name))
+
+
+# Typed input of a /siaran in progress: the custom text, the time, a repeat's end date. Not
+# ours (no draft, or a step that waits for a press): the residents' handlers answer it.
+TYPED = TypedFlow(
+    KIND,
+    {
+        "text": _as_official(_typed_text),
+        "time": _as_official(_typed_time),
+        "until": _as_official(_typed_until),
+    },
+    expired="ui.siaran.kedaluwarsa",
+    failed="ui.siaran.gagal",
+    what="/siaran",
+)
+siaran_typed = TYPED.take
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CommandHandler("siaran", siaran),
+        CallbackQueryHandler(siaran_button, pattern=BROADCAST_DRAFT.pattern),
+    ]
+
+
+def typed_input_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """For a group that runs before the others: it consumes text only when a flow awaits it."""
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, siaran_typed)
+    ]

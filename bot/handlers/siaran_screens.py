@@ -8,14 +8,15 @@ callbacks.BROADCAST_DRAFT (`s:<token>:<step>[:<value>]`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.ui.callbacks import BROADCAST_DRAFT
+from bot.ui.flow_steps import end_flow as end
+from bot.ui.flow_steps import save_step as save
 from bot.ui.views import Button, Rows, Safe, edit_or_reply, in_rows, keyboard, local_time, text
-from domain import flows, places, repeats
+from domain import places, repeats
 from domain.broadcasts import Draft, DraftRefused, preview
 from domain.escalation import chain_text
 from domain.flows import Flow, FlowKind
@@ -46,17 +47,6 @@ def data(flow: Flow, *parts: object) -> str:
 
 def cancel_button(context: BotContext, flow: Flow) -> tuple[str, str]:
     return (text(context, "ui.tombol.batal"), data(flow, "no"))
-
-
-async def save(context: BotContext, flow: Flow, step: str, **data: Any) -> Flow:
-    services = context.services
-    async with services.sessions.begin() as session:
-        return await flows.advance(session, flow, services.clock.now(), step=step, data=data)
-
-
-async def end(context: BotContext, flow: Flow) -> None:
-    async with context.services.sessions.begin() as session:
-        await flows.end(session, KIND, flow.chat_id, flow.user_id)
 
 
 def draft_of(flow: Flow) -> Draft:

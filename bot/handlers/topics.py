@@ -11,33 +11,26 @@ from typing import Any
 
 from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from bot.ui import callbacks
+from bot.ui.guards import GROUP_ANONYMOUS_BOT_ID, is_admin
+from bot.ui.views import text
 from db.models import Group
 from domain.topics import TopicChoice, TopicRefused, choices, set_topic
-from messages.render import render
 from scheduler.topics import TOPICS
 
 log = logging.getLogger(__name__)
-
-# An anonymous admin writes as the group through this bot (Telegram's GroupAnonymousBot).
-GROUP_ANONYMOUS_BOT_ID = 1087968824
-
-
-def _text(context: BotContext, key: str, **extra: object) -> str:
-    services = context.services
-    return render(key, services.profile, services.clock.now(), extra or None)
 
 
 def _keyboard(context: BotContext, topics: list[TopicChoice]) -> InlineKeyboardMarkup:
     rows = []
     for choice in topics:
         label = (
-            _text(context, "sistem.topik.tombol_kunci", label=choice.label)
+            text(context, "sistem.topik.tombol_kunci", label=choice.label)
             if choice.forced
             else ("✅ " if choice.receives else "⬜ ") + choice.label
         )
@@ -48,15 +41,8 @@ def _keyboard(context: BotContext, topics: list[TopicChoice]) -> InlineKeyboardM
 
 
 async def _is_admin(context: BotContext, chat_id: int, user_id: int) -> bool:
-    """Asked of Telegram each time: a stale answer would let a former admin in."""
-    if user_id == GROUP_ANONYMOUS_BOT_ID:
-        return True
-    try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-    except TelegramError as exc:
-        log.info("getChatMember %s in %s failed: %s", user_id, chat_id, exc)
-        return False
-    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    """An anonymous admin writes as GroupAnonymousBot; anyone else is asked of Telegram."""
+    return user_id == GROUP_ANONYMOUS_BOT_ID or await is_admin(context, chat_id, user_id)
 
 
 async def _registered_group(context: BotContext, chat_id: int) -> Group | None:
@@ -72,19 +58,19 @@ async def topik(update: Update, context: BotContext) -> None:
     if message is None or chat is None or user is None:
         return
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
-        await message.reply_text(_text(context, "sistem.topik.hanya_grup"))
+        await message.reply_text(text(context, "sistem.topik.hanya_grup"))
         return
     if not await _is_admin(context, chat.id, user.id):
-        await message.reply_text(_text(context, "sistem.topik.bukan_admin"))
+        await message.reply_text(text(context, "sistem.topik.bukan_admin"))
         return
     group = await _registered_group(context, chat.id)
     if group is None:
-        await message.reply_text(_text(context, "sistem.topik.belum_terdaftar"))
+        await message.reply_text(text(context, "sistem.topik.belum_terdaftar"))
         return
     async with context.services.sessions() as session:
         topics = await choices(session, group.id)
     await message.reply_text(
-        _text(context, "sistem.topik.pilihan", nama_grup=chat.title or group.title),
+        text(context, "sistem.topik.pilihan", nama_grup=chat.title or group.title),
         reply_markup=_keyboard(context, topics),
     )
 
@@ -98,14 +84,14 @@ async def topik_button(update: Update, context: BotContext) -> None:
     topic = press["topic"] if press is not None else ""
     message = query.message
     if topic not in TOPICS or not isinstance(message, Message):
-        await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
+        await query.answer(text(context, "sistem.topik.tombol_lama"), show_alert=True)
         return
     if not await _is_admin(context, message.chat.id, query.from_user.id):
-        await query.answer(_text(context, "sistem.topik.bukan_admin"), show_alert=True)
+        await query.answer(text(context, "sistem.topik.bukan_admin"), show_alert=True)
         return
     group = await _registered_group(context, message.chat.id)
     if group is None:
-        await query.answer(_text(context, "sistem.topik.tombol_lama"), show_alert=True)
+        await query.answer(text(context, "sistem.topik.tombol_lama"), show_alert=True)
         return
     label = TOPICS[topic]
     services = context.services
@@ -118,10 +104,10 @@ async def topik_button(update: Update, context: BotContext) -> None:
             )
             topics = await choices(session, group.id)
     except TopicRefused:
-        await query.answer(_text(context, "sistem.topik.dikunci", label=label), show_alert=True)
+        await query.answer(text(context, "sistem.topik.dikunci", label=label), show_alert=True)
         return
     key = "sistem.topik.dinyalakan" if receive else "sistem.topik.dimatikan"
-    await query.answer(_text(context, key, label=label))
+    await query.answer(text(context, key, label=label))
     try:
         await message.edit_reply_markup(reply_markup=_keyboard(context, topics))
     except BadRequest as exc:  # "message is not modified" after a double press

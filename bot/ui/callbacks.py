@@ -7,7 +7,8 @@ nobody uses; the registry refuses a second one) and passes `kind.pattern` to its
 
 Every press gets an answer: a handler answers what it understands, `refuse` answers presses
 that are malformed, stale or forged, and `unknown_press` (registered last) answers data no kind
-claims. None of them ever posts into the chat.
+claims. None of them ever posts into the chat. A handler starts with `KIND.parse_or_refuse`:
+the fields of its press, or the press already refused.
 """
 
 from __future__ import annotations
@@ -100,6 +101,19 @@ class CallbackKind:
         if not all(spec.check(values[spec.name]) for spec in self.fields):
             return None
         return Press(self, values, tuple(parts[len(self.fields) :]))
+
+    async def parse_or_refuse(
+        self, update: Update, context: BotContext, *, valid: bool = True, alert: bool = True
+    ) -> Press | None:
+        """A handler's first line: the press's fields, or None once the press is answered with
+        this kind's `unknown` text. `valid` false (no chat, not a group: what the handler cannot
+        take) refuses a well-formed press the same way."""
+        query = update.callback_query
+        press = self.parse(query.data if query is not None else None)
+        if press is None or not valid:
+            await refuse(update, context, self.unknown, alert=alert)
+            return None
+        return press
 
 
 _REGISTRY: dict[str, CallbackKind] = {}

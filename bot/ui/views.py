@@ -30,6 +30,13 @@ def text(context: BotContext, key: str, **params: object) -> str:
     return render(key, services.profile, services.clock.now(), params or None)
 
 
+def reason(context: BotContext, why: object, *, then: str | None = None) -> str:
+    """Why an input was refused (`ui.alasan`), and with `then` the library line saying what to
+    send instead."""
+    body = text(context, "ui.alasan", alasan=str(why))
+    return f"{body}\n{text(context, then)}" if then else body
+
+
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     """The one keyboard builder: rows of (label, callback data) pairs or ready buttons."""
     return InlineKeyboardMarkup(
