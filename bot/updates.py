@@ -32,13 +32,46 @@ SKIP_LOG_FIRST = 20
 SKIP_LOG_EVERY = 1000
 
 
+class SkippedUpdates:
+    """Counts and logs updates this client cannot read: a few lines, never one per update."""
+
+    def __init__(self) -> None:
+        self.skipped = 0
+
+    def log(self, update_id: object, raw: object) -> None:
+        self.skipped += 1
+        if self.skipped <= SKIP_LOG_FIRST or self.skipped % SKIP_LOG_EVERY == 0:
+            kinds = [k for k in raw if k != "update_id"] if isinstance(raw, dict) else []
+            log.warning(
+                "update %s (%s) cannot be read by this python-telegram-bot; skipped and "
+                "confirmed (%d so far)",
+                update_id,
+                ",".join(str(k)[:40] for k in kinds[:3]) or type(raw).__name__,
+                self.skipped,
+            )
+
+
+def parse_update(raw: object, bot: Any) -> Update | None:
+    """The Update PTB builds from `raw`, or None when it cannot (a newer server's kind)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        return None
+    try:
+        return Update.de_json(raw, bot)
+    except Exception:
+        return None
+
+
 class SkippingUpdatesRequest(HTTPXRequest):
     """PTB's getUpdates transport, with unreadable updates reduced to their update_id."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("connection_pool_size", 1)
         super().__init__(**kwargs)
-        self.skipped = 0
+        self._skips = SkippedUpdates()
+
+    @property
+    def skipped(self) -> int:
+        return self._skips.skipped
 
     async def do_request(
         self,
@@ -69,7 +102,7 @@ class SkippingUpdatesRequest(HTTPXRequest):
                 continue
             changed = True
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            self._log_skip(update_id, raw)
+            self._skips.log(update_id, raw)
             if isinstance(update_id, int):
                 kept.append({"update_id": update_id})  # confirms it with the next offset
         if not changed:
@@ -77,27 +110,9 @@ class SkippingUpdatesRequest(HTTPXRequest):
         answer["result"] = kept
         return json.dumps(answer).encode()
 
-    def _log_skip(self, update_id: object, raw: object) -> None:
-        self.skipped += 1
-        if self.skipped <= SKIP_LOG_FIRST or self.skipped % SKIP_LOG_EVERY == 0:
-            kinds = [k for k in raw if k != "update_id"] if isinstance(raw, dict) else []
-            log.warning(
-                "update %s (%s) cannot be read by this python-telegram-bot; skipped and "
-                "confirmed (%d so far)",
-                update_id,
-                ",".join(str(k)[:40] for k in kinds[:3]) or type(raw).__name__,
-                self.skipped,
-            )
-
 
 def _readable(raw: object) -> bool:
-    if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
-        return False
-    try:
-        Update.de_json(raw, None)
-    except Exception:
-        return False
-    return True
+    return parse_update(raw, None) is not None
 
 
 class PollingErrors:

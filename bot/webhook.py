@@ -29,6 +29,7 @@ from telegram.ext import Application
 
 from bot.ops import Ops, ops_of
 from bot.settings import Settings
+from bot.updates import SkippedUpdates, parse_update
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class WebhookReceiver:
         self.ops = ops
         self._seen: OrderedDict[int, None] = OrderedDict()
         self.duplicates = 0
+        self.skips = SkippedUpdates()  # updates this client cannot read (bot.updates)
 
     def _first_time(self, update_id: int) -> bool:
         if update_id in self._seen:
@@ -71,7 +73,11 @@ class WebhookReceiver:
             if self.ops is not None:
                 self.ops.duplicates.inc()
             return web.Response(text="ok\n")
-        update = Update.de_json(data, self.application.bot)
+        update = parse_update(data, self.application.bot)
+        if update is None:
+            # Answered 200 like any other: Telegram forgets it instead of resending it forever.
+            self.skips.log(update_id, data)
+            return web.Response(text="ok\n")
         await self.application.update_queue.put(update)
         if self.ops is not None:
             self.ops.updates.labels(transport="webhook").inc()

@@ -59,12 +59,14 @@ class OutcomePolicy:
             item.delivery_id, DeliveryStatus.SENDING, attempts=item.attempts, chat_id=item.chat_id
         )
         if outcome is Outcome.RETRY_AFTER:
-            # Telegram's wait is not our failure: the attempt is given back, bounded separately.
+            # Telegram's wait is not our failure: the attempt is given back. Like an outage it
+            # ends only with the broadcast's expiry; a broadcast that never expires gives up
+            # after max_retry_after_waits.
             item.attempts -= 1
             item.waits += 1
             self.pacer.pause(result.retry_after)
             self.chat_pacer.pause(item.chat_id, result.retry_after)
-            if item.waits > self.max_retry_after_waits:
+            if never_expires and item.waits > self.max_retry_after_waits:
                 work.done(item)
                 writer.record(
                     item.delivery_id,
@@ -78,8 +80,12 @@ class OutcomePolicy:
         if outcome is Outcome.TRANSIENT:
             # Not the delivery's fault: retried until its broadcast expires (then it fails as
             # "kedaluwarsa saat Telegram tidak terjangkau"); only a broadcast that never
-            # expires gives up after max_attempts.
-            if never_expires and item.attempts >= self.max_attempts:
+            # expires gives up after max_attempts. A failure while the breaker is open is the
+            # outage, one event for every delivery: it counts against none of them (a probe
+            # would otherwise spend the budget of whichever delivery it happened to carry).
+            outage = self.breaker.is_open
+            item.failures += 0 if outage else 1
+            if never_expires and item.failures >= self.max_attempts:
                 work.done(item)
                 writer.record(
                     item.delivery_id,

@@ -21,6 +21,8 @@ class Item:
     chat_id: int
     attempts: int = 0
     waits: int = 0
+    failures: int = 0  # transient failures outside an outage (the budget of a broadcast that
+    # never expires)
 
 
 class RunQueue:

@@ -45,6 +45,10 @@ class AckConfig:
     # Telegram refuses an answer 15 s after the press; past this (counted from when the press
     # reached the handler, so a little late) the answer is skipped and its request saved.
     answer_within: float = 13.0
+    # A press whose row is not written after this long (another process holds the database
+    # past its busy timeout) is answered "being recorded" at once, and written when it can be:
+    # waiting for the write would let Telegram's 15 s window close on the spinner.
+    answer_pending_after: float = 8.0
     # How long a chat's admin list is trusted; anonymous admins are in it too.
     admin_ttl: float = 300.0
     admin_lookups: int = 8  # at once, on a connection pool of their own
@@ -215,6 +219,7 @@ class AckButtons:
                 key: text(context, key)
                 for key in (
                     "sistem.tombol.tercatat",
+                    "sistem.tombol.sedang_dicatat",
                     "ui.tombol.sudah_tercatat",
                     ACK.unknown,
                     "ui.tombol.coba_lagi",
@@ -248,20 +253,30 @@ class AckButtons:
         if press is None:
             await answer(query, self._answers[ACK.unknown], bot=bot)
             return
-        async with self._pressing:
-            try:
-                result = await writer.record(press)
-            except Exception:
-                await answer(query, self._answers["ui.tombol.coba_lagi"], bot=bot)
-                raise
-            key = {
-                AckOutcome.RECORDED: "sistem.tombol.tercatat",
-                AckOutcome.ALREADY: "ui.tombol.sudah_tercatat",
-            }.get(result.outcome, ACK.unknown)
-            if time.monotonic() - received < self.config.answer_within:
-                await answer(query, self._answers[key], bot=bot)
-            else:
-                self.unanswered += 1
+        # Into the writer at once (it batches whatever waits); the answers are what is bounded.
+        recording = asyncio.ensure_future(writer.record(press))
+        patience = received + self.config.answer_pending_after - time.monotonic()
+        await asyncio.wait({recording}, timeout=max(0.0, patience))
+        if not recording.done():
+            # The database is held up: the press is kept (retried until written), say so now.
+            async with self._pressing:
+                await answer(query, self._answers["sistem.tombol.sedang_dicatat"], bot=bot)
+            result = await recording
+        else:
+            async with self._pressing:
+                try:
+                    result = recording.result()
+                except Exception:
+                    await answer(query, self._answers["ui.tombol.coba_lagi"], bot=bot)
+                    raise
+                key = {
+                    AckOutcome.RECORDED: "sistem.tombol.tercatat",
+                    AckOutcome.ALREADY: "ui.tombol.sudah_tercatat",
+                }.get(result.outcome, ACK.unknown)
+                if time.monotonic() - received < self.config.answer_within:
+                    await answer(query, self._answers[key], bot=bot)
+                else:
+                    self.unanswered += 1
         if result.outcome is not AckOutcome.RECORDED or result.delivery_id is None:
             return
         counts.touch(result.delivery_id, press.broadcast_id, press.chat_id, press.message_id)

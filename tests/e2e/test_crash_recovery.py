@@ -267,7 +267,7 @@ async def test_second_copy_waits_as_standby_and_takes_over_after_kill_9(tmp_path
                 Fault("latency", method="sendMessage", latency=Latency.fixed(6000))
             )
             second = await _start_bot(env, second_log)
-            await _wait_for_text(second_log, "this one waits as standby")
+            await _wait_for_text(second_log, "this one waits as standby", bound=60)
             await server.wait_until(lambda: sum(delivered().values()) >= 40, timeout=60)
             # While both run, the standby sends nothing: every group so far has one copy.
             assert max(delivered().values()) == 1
@@ -285,8 +285,9 @@ async def test_second_copy_waits_as_standby_and_takes_over_after_kill_9(tmp_path
                 if process is not None and process.returncode is None:
                     process.send_signal(signal.SIGTERM)
                     await process.wait()
+            # Also when an assertion above failed: an undisposed engine warns in a later test.
+            await engine.dispose()
         counts = delivered()
-        await engine.dispose()
     standby_lines = second_log.read_text().count("this one waits as standby")
     assert standby_lines == 1, second_log.read_text()[-2000:]
     assert [c.id for c in chats if counts[c.id] == 0] == []  # nothing lost

@@ -296,6 +296,48 @@ async def test_an_outage_pauses_everyone_once_and_resumes_where_it_stopped(
     assert sorted(sent) == sorted(chats)  # type: ignore[type-var]
 
 
+async def test_a_long_outage_fails_nothing_of_a_broadcast_that_never_expires(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """Probes during an outage spend no delivery's budget, however long it lasts."""
+    await add_groups(sessions, 3)
+    down = {"calls": 0}
+
+    def script(message, nth):  # type: ignore[no-untyped-def]
+        if down["calls"] < 20 * FAST.max_attempts:  # far more than five tries each
+            down["calls"] += 1
+            return SendResult(Outcome.TRANSIENT, reason="NetworkError: Connect call failed")
+        return None
+
+    sender = RecordingSender(script=script)
+    broadcast_id = await _broadcast(sessions, clock, expires_in=None)
+    engine = _engine(sessions, clock, sender, config=_fast_breaker())
+    summary = await engine.run(broadcast_id)
+    assert summary.status is BroadcastStatus.DONE
+    assert summary.sent == 3 and summary.failed == 0, summary
+    assert engine.breaker.outages == 1
+
+
+async def test_a_flood_of_429s_fails_nothing_before_the_expiry(
+    sessions: SessionFactory, clock: FixedClock
+) -> None:
+    """Telegram's "retry after" is a wait, not a failure: no per-delivery budget either."""
+    chats = await add_groups(sessions, 2)
+    waits = 3 * FAST.max_retry_after_waits
+
+    def script(message, nth):  # type: ignore[no-untyped-def]
+        if message.chat_id == chats[0] and nth <= waits:
+            return SendResult(Outcome.RETRY_AFTER, retry_after=0.001, reason="429")
+        return None
+
+    sender = RecordingSender(script=script)
+    broadcast_id = await _broadcast(sessions, clock)
+    summary = await _engine(sessions, clock, sender).run(broadcast_id)
+    assert summary.status is BroadcastStatus.DONE
+    assert summary.sent == 2 and summary.failed == 0, summary
+    assert sender.per_chat[chats[0]] == waits + 1
+
+
 async def test_two_engines_on_one_database_send_each_group_once(
     sessions: SessionFactory, clock: FixedClock
 ) -> None:
