@@ -30,6 +30,10 @@ from .world import CallbackAnswer, CallbackQuery, Chat, Message, User, World
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "7000000001:AAHsandboxKentonganTestToken0123456"
+# How long the `wait_*` helpers wait by default. A wait that is met returns at once, so this
+# only bounds a failing one: generous, since a loaded machine (four test workers on two
+# cores) can take seconds over what is instant on an idle one.
+WAIT_TIMEOUT = 15.0
 _TOKEN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{30,}")
 _INT = re.compile(r"-?\d+")
 
@@ -201,7 +205,7 @@ class BotApiServer:
     def unanswered_callbacks(self) -> list[CallbackQuery]:
         return self.world.unanswered_callbacks()
 
-    async def wait_until(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_until(self, condition: Callable[[], Any], timeout: float = WAIT_TIMEOUT) -> Any:
         """The first truthy value of ``condition()``, re-checked whenever the world changes."""
         deadline = time.monotonic() + timeout
         while True:
@@ -218,7 +222,7 @@ class BotApiServer:
         self,
         chat: Chat | User | int,
         predicate: Callable[[Message], bool] | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT_TIMEOUT,
         *,
         after: int = 0,
     ) -> Message:
@@ -234,7 +238,10 @@ class BotApiServer:
         return message
 
     async def wait_for_call(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 5.0
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = WAIT_TIMEOUT,
     ) -> Call:
         def find() -> Call | None:
             for c in self.calls_to(method):
@@ -245,7 +252,9 @@ class BotApiServer:
         call: Call = await self.wait_until(find, timeout)
         return call
 
-    async def wait_for_callback_answer(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
+    async def wait_for_callback_answer(
+        self, query_id: str, timeout: float = WAIT_TIMEOUT
+    ) -> CallbackAnswer:
         def find() -> CallbackAnswer | None:
             for a in self.world.callback_answers:
                 if a.callback_query_id == query_id:

@@ -32,6 +32,7 @@ from bot.settings import Settings
 from bot.webhook import running_webhook
 from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from sandbox import BotApiServer, CallbackQuery, Limits, SandboxConfig
+from sandbox.server import WAIT_TIMEOUT
 from sandbox.testing import running_server
 from sandbox.world import Chat, Member, Message, User, World
 from scheduler.clock import FixedClock
@@ -89,7 +90,7 @@ class Harness:
         chat: Chat | None = None,
         *,
         match: Callable[[Message], bool] | None = None,
-        timeout: float = 5.0,
+        timeout: float = WAIT_TIMEOUT,
     ) -> Message:
         """`user` writes `text` (in their private chat unless `chat`); the bot's next message."""
         where: Chat | User = chat if chat is not None else user
@@ -107,7 +108,7 @@ class Harness:
         data: str | None = None,
         chat: Chat | None = None,
         expect_message: bool = True,
-        timeout: float = 5.0,
+        timeout: float = WAIT_TIMEOUT,
     ) -> Message | None:
         """Press a button of `message` (by its text or data).
 

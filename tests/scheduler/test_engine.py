@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -311,7 +312,8 @@ async def test_a_long_outage_fails_nothing_of_a_broadcast_that_never_expires(
 
     sender = RecordingSender(script=script)
     broadcast_id = await _broadcast(sessions, clock, expires_in=None)
-    engine = _engine(sessions, clock, sender, config=_fast_breaker())
+    # ~33 tries per group: Telegram's 20 a minute per group would make this a minute's wait.
+    engine = _engine(sessions, clock, sender, config=_fast_breaker(per_chat_per_minute=10_000))
     summary = await engine.run(broadcast_id)
     assert summary.status is BroadcastStatus.DONE
     assert summary.sent == 3 and summary.failed == 0, summary
@@ -332,7 +334,9 @@ async def test_a_flood_of_429s_fails_nothing_before_the_expiry(
 
     sender = RecordingSender(script=script)
     broadcast_id = await _broadcast(sessions, clock)
-    summary = await _engine(sessions, clock, sender).run(broadcast_id)
+    # 31 tries to one group: past Telegram's 20 a minute per group, which would wait a minute.
+    config = replace(FAST, per_chat_per_minute=10_000)
+    summary = await _engine(sessions, clock, sender, config=config).run(broadcast_id)
     assert summary.status is BroadcastStatus.DONE
     assert summary.sent == 2 and summary.failed == 0, summary
     assert sender.per_chat[chats[0]] == waits + 1
