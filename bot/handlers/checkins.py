@@ -1,10 +1,12 @@
 """Check-in answer buttons under a broadcast, and the leader's short description afterwards.
 
-A press is kept (domain.checkins), answered with a short confirmation, and, when its answer
-opens a report ("Ada masalah", "Belum" after the deadline), the leader is asked in the group for
-a description: a reply to that message, or a private message to the bot, within the flow's
-time (domain.flows). Whether the presser leads the group comes from getChatAdministrators,
-cached per chat as for the ack button.
+A press is kept (domain.checkins, written in batches by domain.checkin_writer) and answered
+with a short confirmation once it is committed. When its answer opens a report ("Ada
+masalah", "Belum" after the deadline), the leader is asked in the group for a description: a
+reply to that message, or a private message to the bot, within the flow's time
+(domain.flows). Whether the presser leads the group comes from getChatAdministrators, cached
+per chat as for the ack button. A press on a closed check-in (expired or cancelled) is told
+so, with /lapor as the way to report a problem; it is not kept.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bot.side_bot import SideBot
 from bot.ui.callbacks import CHECKIN, answer, refuse
 from bot.ui.views import text
 from domain import flows
+from domain.checkin_writer import CheckInWriter
 from domain.checkins import (
     AnswerResult,
     DescriptionProblem,
@@ -38,7 +41,6 @@ from domain.checkins import (
     RecordOnly,
     ReportOpener,
     add_description,
-    record_answer,
 )
 from domain.flows import FlowKind, Found
 
@@ -60,6 +62,15 @@ class CheckIns:
         self.admins = ChatAdmins(config)
         # Answers and admin look-ups off the interactive bot's limiter (bot.side_bot).
         self.side = SideBot(config.presses_at_once + config.admin_lookups, "checkins")
+        self.writer: CheckInWriter | None = None
+
+    def _writer(self, context: BotContext) -> CheckInWriter:
+        if self.writer is None:
+            services = context.services
+            # The opener is read at write time: tests and the app may plug in another one.
+            self.writer = CheckInWriter(services.sessions, lambda: self.opener)
+            services.closers.append(self.writer.drain)  # runs before the engine is disposed
+        return self.writer
 
     async def on_press(self, update: Update, context: BotContext) -> None:
         """Keep the answer, confirm it, and ask for a description when it opened a report."""
@@ -84,11 +95,14 @@ class CheckIns:
         )
         services = context.services
         try:
-            async with services.sessions.begin() as session:
-                result = await record_answer(session, press, services.clock.now(), self.opener)
+            result = await self._writer(context).record(press, services.clock.now())
         except Exception:
             await refuse(update, context, "checkin.tombol.coba_lagi", bot=side)
             raise
+        if result.outcome is Outcome.CLOSED:
+            log.info("a press on closed check-in %s was not kept", press.broadcast_id)
+            await refuse(update, context, "checkin_press.ditutup", bot=side)
+            return
         key = _ANSWERED.get(result.outcome)
         if key is None:
             await refuse(update, context, CHECKIN.unknown, bot=side)
