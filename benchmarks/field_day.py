@@ -54,11 +54,13 @@ from db.models import Broadcast, BroadcastStatus, Group, GroupLevel
 from domain.field.reports import open_report
 from election.resources import shipped_regions
 from sandbox import BotApiServer, Limits, Member, SandboxConfig
+from sandbox.server import Call
 from sandbox.world import Chat, User
 
 ADMIN_ID = 900_001
 ANSWER_ROWS = "SELECT count(*) FROM checkin_answers"
 UNPOSTED = "SELECT count(*) FROM field_cases WHERE posted_at IS NULL"
+FIELD_REPORTS = "SELECT count(*) FROM field_reports"
 SENDS = ("sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup")
 # /lapor's categories (domain/field/categories.toml) with a detail where the category has some.
 REPORTS = (
@@ -91,6 +93,8 @@ class FieldDay:
     all_429s: int = 0
     board_seconds: float = 0.0
     board_parts: int = 0
+    drained_seconds: float = 0.0  # from the field day's start until the posko had every case
+    posko_times: list[float] = field(default_factory=list)  # sends into it, as the server saw
     cpu_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -260,42 +264,42 @@ async def run(groups: int, reports: int, window: float, baseline: float, seed: i
                 day.baseline = await press_spread(server, "ack baseline", acks, baseline)
                 calls_before = len(server.calls)
 
-                senders = rng.sample(
-                    list(zip(ids, (c for c, _l, _m in chats), strict=True)), reports
-                )
-                cpu = time.process_time()
+                groups_and_chats = list(zip(ids, (c for c, _l, _m in chats), strict=True))
+                senders = rng.sample(groups_and_chats, min(reports, len(ids)))
+                cpu, wall = time.process_time(), time.monotonic()
                 stream = asyncio.create_task(report_stream(app, posko, senders, window, rng))
                 day.checkin = await press_spread(server, "check-in", presses, window)
                 opened = await stream
-                day.answer_rows = await _rows(
-                    db, "SELECT count(*) FROM checkin_answers", len(presses)
-                )
+                reported = time.monotonic() - wall
+                day.answer_rows = await _rows(db, ANSWER_ROWS, len(presses))
                 await poster(app).idle()
+                day.drained_seconds = time.monotonic() - wall
                 day.cpu_seconds = time.process_time() - cpu
-                day.reports_opened = _count(db, "SELECT count(*) FROM checkin_followups")
-                field_reports = _count(db, "SELECT count(*) FROM field_reports")
-                day.cases = _count(db, "SELECT count(*) FROM field_cases")
-                day.unposted = _count(
-                    db, "SELECT count(*) FROM field_cases WHERE posted_at IS NULL"
+                count_field(day, db, server.calls[calls_before:], posko)
+                day.notes.append(
+                    f"presses done {day.checkin.seconds:.0f} s, reports in {reported:.0f} s, "
+                    f"every case in the posko {day.drained_seconds:.0f} s after the start"
                 )
-                calls = server.calls[calls_before:]
-                into_posko = [
-                    c for c in calls
-                    if c.method in SENDS and c.params.get("chat_id") == posko.id
-                ]  # fmt: skip
-                day.posko_messages = sum(1 for c in into_posko if c.status == 200)
-                day.posko_429s = sum(1 for c in into_posko if c.status == 429)
-                day.posko_busiest_minute = busiest_minute(
-                    [c.at for c in into_posko if c.status == 200]
-                )
-                day.all_429s = sum(1 for c in calls if c.status == 429)
                 day.board_seconds, day.board_parts = await lapangan(server, admin)
                 day.notes.append(
                     f"{opened} /lapor-style reports and {day.reports_opened} check-in reports: "
-                    f"{field_reports} field reports in {day.cases} cases"
+                    f"{_count(db, FIELD_REPORTS)} field reports in {day.cases} cases"
                 )
     print_day(day, window)
     return day
+
+
+def count_field(day: FieldDay, db: Path, calls: list[Call], posko: Chat) -> None:
+    """Reports, cases and the posko's share of the requests, from the database and the server."""
+    day.reports_opened = _count(db, "SELECT count(*) FROM checkin_followups")
+    day.cases = _count(db, "SELECT count(*) FROM field_cases")
+    day.unposted = _count(db, UNPOSTED)
+    into_posko = [c for c in calls if c.method in SENDS and c.params.get("chat_id") == posko.id]
+    day.posko_times = [c.at for c in into_posko if c.status == 200]
+    day.posko_messages = len(day.posko_times)
+    day.posko_busiest_minute = busiest_minute(day.posko_times)
+    day.posko_429s = sum(1 for c in into_posko if c.status == 429)
+    day.all_429s = sum(1 for c in calls if c.status == 429)
 
 
 def print_day(day: FieldDay, window: float) -> None:
