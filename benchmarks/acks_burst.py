@@ -251,14 +251,17 @@ class ChildServer:
 
 
 @asynccontextmanager
-async def running_bot(urls: tuple[str, str, str], db: Path) -> AsyncIterator[KentonganApp]:
-    """The real Application polling the server, as `python -m bot run` would."""
+async def running_bot(
+    urls: tuple[str, str, str], db: Path, admin_ids: frozenset[int] = frozenset()
+) -> AsyncIterator[KentonganApp]:
+    """The real Application polling the server, as `python -m bot run` would; `admin_ids`:
+    its root admins (ADMIN_IDS)."""
     api_url, _file_url, token = urls
     settings = Settings(
         telegram_bot_token=token,  # type: ignore[arg-type]
         telegram_base_url=api_url,
         database_url=f"sqlite+aiosqlite:///{db}",
-        admin_ids=frozenset(),
+        admin_ids=admin_ids,
         _env_file=None,  # type: ignore[call-arg]
     )
     app = build_application(

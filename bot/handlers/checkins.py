@@ -1,11 +1,14 @@
 """Check-in answer buttons under a broadcast, and the leader's short description afterwards.
 
-A press is kept (domain.checkins), answered with a short confirmation, and, when its answer
-opens a report ("Ada masalah", "Belum" after the deadline), the leader is asked in the group for
-a description: a reply to that message, or a private message to the bot, within the flow's
-time (domain.flows). Asks wait side by side (one flow per group and leader, a list of asks):
-a reply answers its own ask, a private message the oldest one still waiting. Whether the
-presser leads the group comes from getChatAdministrators, cached per chat as for the ack button.
+A press is kept (domain.checkins, written in batches by domain.checkin_writer) and answered
+with a short confirmation once it is committed. When its answer opens a report ("Ada
+masalah", "Belum" after the deadline), the leader is asked in the group for a description: a
+reply to that message, or a private message to the bot, within the flow's time
+(domain.flows). Asks wait side by side (one flow per group and leader, a list of asks): a
+reply answers its own ask, a private message the oldest one still waiting. Whether the
+presser leads the group comes from getChatAdministrators, cached per chat as for the ack
+button. A press on a closed check-in (expired or cancelled) is told so, with /lapor as the
+way to report a problem; it is not kept.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bot.side_bot import SideBot
 from bot.ui.callbacks import CHECKIN, answer, refuse
 from bot.ui.views import text
 from domain import flows
+from domain.checkin_writer import CheckInWriter
 from domain.checkins import (
     AnswerResult,
     DescriptionProblem,
@@ -42,7 +46,6 @@ from domain.checkins import (
     RecordOnly,
     ReportOpener,
     add_description,
-    record_answer,
 )
 from domain.flows import Flow, FlowKind, Found
 from domain.groups import group_by_chat
@@ -67,6 +70,15 @@ class CheckIns:
         self.admins = ChatAdmins(config)
         # Answers and admin look-ups off the interactive bot's limiter (bot.side_bot).
         self.side = SideBot(config.presses_at_once + config.admin_lookups, "checkins")
+        self.writer: CheckInWriter | None = None
+
+    def _writer(self, context: BotContext) -> CheckInWriter:
+        if self.writer is None:
+            services = context.services
+            # The opener is read at write time: tests and the app may plug in another one.
+            self.writer = CheckInWriter(services.sessions, lambda: self.opener)
+            services.closers.append(self.writer.drain)  # runs before the engine is disposed
+        return self.writer
 
     async def on_press(self, update: Update, context: BotContext) -> None:
         """Keep the answer, confirm it, and ask for a description when it opened a report."""
@@ -91,11 +103,14 @@ class CheckIns:
         )
         services = context.services
         try:
-            async with services.sessions.begin() as session:
-                result = await record_answer(session, press, services.clock.now(), self.opener)
+            result = await self._writer(context).record(press, services.clock.now())
         except Exception:
             await refuse(update, context, "checkin.tombol.coba_lagi", bot=side)
             raise
+        if result.outcome is Outcome.CLOSED:
+            log.info("a press on closed check-in %s was not kept", press.broadcast_id)
+            await refuse(update, context, "checkin_press.ditutup", bot=side)
+            return
         key = _ANSWERED.get(result.outcome)
         if key is None:
             await refuse(update, context, CHECKIN.unknown, bot=side)
