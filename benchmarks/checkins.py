@@ -205,7 +205,8 @@ def _line(phase: Phase, rows: int, rows_wanted: int) -> str:
     )
 
 
-async def run(groups: int, window: float, seed: int) -> bool:
+async def run(groups: int, window: float, seed: int, *, timed: bool = True) -> bool:
+    """True when every press was answered and recorded (and, when `timed`, p99 < 1 s)."""
     rng = random.Random(seed)
     started = time.perf_counter()
     async with BotApiServer(SandboxConfig(limits=Limits())) as server:
@@ -247,13 +248,17 @@ async def run(groups: int, window: float, seed: int) -> bool:
     print(_line(baseline, ack_rows, len(acks)))
     print(_line(measured, answer_rows, len(answers)))
     print(f"reports opened by 'Ada masalah': {reports} (expected {wanted_reports})")
-    ok = (
+    counted = (
         measured.answered == len(answers)
         and answer_rows == len(answers)
         and reports == wanted_reports
-        and measured.ms(0.99) < 1000
     )
-    print("check-ins: all answered and recorded, p99 < 1 s" if ok else "check-ins: TARGET MISSED")
+    fast = measured.ms(0.99) < 1000
+    print(
+        ("check-ins: all answered and recorded" if counted else "check-ins: TARGET MISSED (counts)")
+        + ("; p99 < 1 s" if fast else "; p99 TARGET MISSED")
+    )
+    ok = counted and (fast or not timed)
     return ok
 
 

@@ -40,7 +40,7 @@ PILKADA_2024 = [
     ("h2-hoaks", "hoaks.saring", (25, 19, 0), (26, 12, 0), 1),
     ("h1-masa-tenang", "masa_tenang.mulai", (26, 7, 0), (26, 21, 0), 2),
     ("h1-persiapan", "h1.persiapan", (26, 16, 0), (27, 7, 0), 3),
-    ("h1-cek-logistik", "checkin.logistik_tiba", (26, 17, 0), (26, 21, 0), 3),
+    ("h1-cek-logistik", "checkin.logistik_tiba", (26, 17, 0), (27, 6, 0), 3),
     ("h1-serangan-fajar", "politik_uang.serangan_fajar", (26, 20, 0), (27, 6, 0), 3),
     ("h-tps-buka", "h.tps_buka", (27, 7, 0), (27, 11, 0), 9),
     ("h-cek-tps-buka", "checkin.tps_dibuka", (27, 7, 15), (27, 10, 0), 8),
