@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.agenda_cli import AGENDAS_DIR
 from bot.app import build_application
-from bot.checkin_jobs import schedule_deadlines
+from bot.checkin_jobs import schedule_deadlines, send_silences
 from bot.jobs import rebuild_jobs
 from bot.rehearsal_field import FieldScene, SceneFailed
 from bot.rehearsal_report import (
@@ -42,6 +42,7 @@ from bot.settings import Settings
 from db.models import Agenda as AgendaRow
 from db.models import BroadcastStatus, Group, Official, OfficialRole
 from domain.agendas import pause, read_bundled
+from domain.checkin_silences import unsent_notices
 from election.profile import load_profile
 from sandbox import BotApiServer, Fault, Latency, Limits, SandboxConfig
 from scheduler.agenda import Agenda, materialise
@@ -81,7 +82,13 @@ async def rehearse(
         playing, title = agenda.name, agenda.title
         # From today: the agenda's next broadcasts (recurring ones a window ahead).
         first = min(p.scheduled_at for p in materialise(agenda, datetime.now(UTC)))
-    clock = RehearsalClock(first - timedelta(minutes=3), options.speed)
+    # The clock starts early enough that the set-up (the bot starting, the groups and the
+    # posko made: seconds of real time, minutes to hours of sped-up time) ends before the first
+    # broadcast; started only 3 minutes early, a slow start sent the first one to no groups.
+    # The drive then jumps to a minute before it. At most 2 hours: no earlier job comes into
+    # reach (the pre-flight runs the day before).
+    lead = min(timedelta(hours=2), max(timedelta(minutes=3), timedelta(seconds=60 * options.speed)))
+    clock = RehearsalClock(first - lead, options.speed)
     faults = [Fault("server_error", method="sendMessage", probability=options.server_error_rate)]
     config = SandboxConfig(
         limits=Limits(),
@@ -236,6 +243,7 @@ async def _drive(
             await asyncio.sleep(1.0)
             presses += town.press_some(seen, options.ack_probability)
             await asyncio.sleep(1.0)
+            await _flush_silences(services, app.bot)
             return presses
         running = any(line.status is BroadcastStatus.RUNNING for line in lines)
         upcoming = [line.at for line in lines if line.status is BroadcastStatus.SCHEDULED]
@@ -245,6 +253,17 @@ async def _drive(
             await schedule_deadlines(app)  # check-in deadlines the jump passed: due now
     say(out, "⚠ gladi dihentikan: batas waktu tercapai")
     return presses
+
+
+async def _flush_silences(services: Any, bot: Any, tries: int = 5) -> None:
+    """Send the no-answer lists an injected server error held back. In service the catch-up
+    job retries them within five minutes; the rehearsal ends long before that."""
+    for _ in range(tries):
+        async with services.sessions() as session:
+            if not await unsent_notices(session, services.clock.now()):
+                return
+        await send_silences(services, bot)
+        await asyncio.sleep(0.3)
 
 
 def _bundled_agenda(name: str, profile: Any) -> Agenda:
