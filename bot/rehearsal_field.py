@@ -17,9 +17,7 @@ the happy path, not a person recovering from it.
 from __future__ import annotations
 
 import re
-import struct
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from bot.ui.callbacks import FIELD_REPORT, POSKO, CallbackKind
 from db.models import FieldCase, FieldReport, Group
 from domain.field.cases import case_view
 from sandbox import BotApiServer
+from sandbox.media import sample_png
 from sandbox.world import Chat, Message, User
 
 WAIT = 45.0  # seconds for one answer (the server keeps Telegram's 20 a minute per group)
@@ -151,7 +150,7 @@ class FieldScene:
         screen = await self._reply(leader, group, screen, text)
         if photo:
             last = self._last(group)
-            self.world.user_sends_photo(leader, _chat_arg(group), _png(), reply_to=screen)
+            self.world.user_sends_photo(leader, _chat_arg(group), sample_png(8, 6), reply_to=screen)
             screen = await self.server.wait_for_message(group, None, WAIT, after=last)
         screen = await self._press(leader, group, screen, _button(screen, FIELD_REPORT, "next"))
         return await self._press(leader, group, screen, _button(screen, FIELD_REPORT, "ok"))
@@ -300,20 +299,3 @@ def _first_line(message: Message) -> str:
 def _say(out: TextIO, text: str) -> None:
     out.write(text + "\n")
     out.flush()
-
-
-def _png(width: int = 8, height: int = 6) -> bytes:
-    """A tiny grey PNG: the photo a leader sends of the empty TPS."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 import struct
+import zlib
+
+
+def sample_png(width: int = 4, height: int = 3) -> bytes:
+    """A real, tiny grey PNG: the photo a simulated user sends (image_size reads it back)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:

@@ -3,28 +3,11 @@ walked through to its receipt."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-
+from sandbox.media import sample_png
 from sandbox.world import Chat, Member, Message, User
 from tests.e2e.harness import Harness
 
-
-def png(width: int = 4, height: int = 3) -> bytes:
-    """A real (tiny, grey) PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+png = sample_png  # a real (tiny, grey) PNG image
 
 
 def label(h: Harness, key: str, **params: object) -> str:

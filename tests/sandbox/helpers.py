@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from typing import Any
 
 import aiohttp
 
 from sandbox import BotApiServer
+from sandbox.media import sample_png
 
 
 async def call(
@@ -39,21 +38,7 @@ class FakeClock:
         return self.now
 
 
-def png(width: int = 4, height: int = 3) -> bytes:
-    """A real, tiny PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+png = sample_png  # a real, tiny PNG image
 
 
 def keyboard(*data: str) -> dict[str, Any]:
