@@ -71,17 +71,20 @@ def report_chart(report: BroadcastReport, *, dpi: int = 100) -> bytes:
     axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
     for ax, panel in zip(axes, panels, strict=True):
         _draw(ax, panel)
-    figure.legend(
-        handles=[
+    return with_legend_png(
+        figure,
+        [
             Patch(color=DELIVERED, label="Terkirim"),
             Patch(color=ACKNOWLEDGED, label="Sudah dibaca"),
             Patch(color=LEADER, label="Ketua konfirmasi"),
         ],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=15,
-        frameon=False,
+        dpi,
     )
+
+
+def with_legend_png(figure: Figure, handles: list[Patch], dpi: int) -> bytes:
+    """The figure with its legend in one row under the panels, as PNG bytes (every chart)."""
+    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=15, frameon=False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()

@@ -3,7 +3,6 @@ stacked by age, so the oldest (darkest) stand out on a phone."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -11,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts import ROW_IN, TEXT, WIDTH_IN
+from bot.charts import ROW_IN, TEXT, WIDTH_IN, with_legend_png
 from domain.field import categories
 from domain.field.board import AGES, FieldBoard
 from election.profile import ElectionProfile
@@ -55,16 +54,11 @@ def field_chart(
     ax.tick_params(labelsize=14, colors=TEXT)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    figure.legend(
-        handles=[
+    return with_legend_png(
+        figure,
+        [
             Patch(color=colour, label=render(f"ui.lapangan.umur_{bucket_key}", profile, at))
             for colour, bucket_key in zip(COLOURS, ("muda", "sedang", "lama"), strict=True)
         ],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=15,
-        frameon=False,
+        dpi,
     )
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
-    return buffer.getvalue()
