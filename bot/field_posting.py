@@ -91,9 +91,7 @@ def card_text(services: Services, view: CaseView, *, limit: int = 4000) -> str:
     if view.tps:
         place += " · " + t(services, "ui.posko.tps", nomor=view.tps)
     room = max(80, limit - 400 - sum(len(x) for x in lines))
-    description = view.description or "-"
-    if len(description) > room:
-        description = description[: room - 1] + "…"
+    description = _clip(view.description or "-", room)
     return t(
         services,
         "ui.posko.kartu",
@@ -105,6 +103,11 @@ def card_text(services: Services, view: CaseView, *, limit: int = 4000) -> str:
         isi=description,
         rincian=Safe("".join("\n" + x for x in lines)),
     )
+
+
+def _clip(text: str, room: int) -> str:
+    """At most `room` characters, "…" marking a cut."""
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def card_buttons(services: Services, view: CaseView) -> InlineKeyboardMarkup | None:
@@ -123,9 +126,7 @@ def card_buttons(services: Services, view: CaseView) -> InlineKeyboardMarkup | N
 
 
 def digest_line(services: Services, view: CaseView) -> str:
-    snippet = view.description or "-"
-    if len(snippet) > SNIPPET:
-        snippet = snippet[: SNIPPET - 1] + "…"
+    snippet = _clip(view.description or "-", SNIPPET)
     return t(
         services,
         "ui.posko.ringkasan_baris",
