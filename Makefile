@@ -19,7 +19,7 @@ run: $(STAMP)
 ## Set everything up and pass the test suite (PostgreSQL's server installed when missing).
 test: $(STAMP)
 	./.ci/ensure-postgres
-	$(PY) -m pytest -q -n 4 --durations=25
+	$(PY) -m pytest -q -n 4 --dist loadgroup --durations=25
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
