@@ -224,7 +224,7 @@ async def test_nudge_reaches_only_the_groups_that_have_not_acknowledged(kentonga
     assert "1 grup gagal dikirimi" in body
 
     sent = await h.press(admin, listing, "🔔 Kirim pengingat ke 2 grup")
-    assert sent is not None and "sedang dikirim ke 2 grup" in (sent.text or "")
+    assert sent is not None and await _shown(h, admin, listing, "sedang dikirim ke 2 grup")
     for name in ("ood", "sb1"):
         nudge = await h.server.wait_for_message(
             c.groups[name], lambda m: "Pengingat dari Pemerintah" in (m.text or "")
@@ -261,7 +261,7 @@ async def test_nudge_reaches_only_the_groups_that_have_not_acknowledged(kentonga
     again = await h.press(admin, listing, "🔔 Kirim pengingat ke 1 grup")
     assert again is not None and "sudah dikirim" in (again.text or "")
     confirmed = await h.press(admin, again, "🔔 Ya, kirim lagi")
-    assert confirmed is not None and "sedang dikirim ke 1 grup" in (confirmed.text or "")
+    assert confirmed is not None and await _shown(h, admin, again, "sedang dikirim ke 1 grup")
     await h.server.wait_for_message(
         c.groups["sb1"],
         lambda m: "Pengingat" in (m.text or ""),
@@ -375,3 +375,14 @@ async def test_an_operator_imports_only_within_their_kecamatan(kentongan: Harnes
     summary = await h.say(operator, "/cakupan")
     assert "Kecamatan Lowokwaru" in (summary.text or "")
     assert "belum diimpor" in (summary.text or "")
+
+
+async def _shown(h: Harness, admin: User, screen: Message, words: str) -> bool:
+    """The pressed screen (edited in place) or a message after it says `words`. The nudge may
+    finish, and its "selesai" notice arrive, before the press's own answer is read."""
+
+    def found() -> bool | None:
+        messages = [screen, *h.world.bot_messages(admin)]
+        return any(words in (m.text or "") for m in messages) or None
+
+    return bool(await h.server.wait_until(found))
